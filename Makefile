@@ -1,0 +1,32 @@
+# Every target creates .venv on first use (and again when pyproject.toml changes),
+# so a fresh clone needs nothing but python3 (3.11+) and make.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: plan test lint golden bench
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## The main job on the embedded default: the offline plan of the `local` stack.
+plan: $(STAMP)
+	$(VENV)/bin/pdk plan -s local
+
+## Every test (unit, property, schema, golden, CLI).
+test: $(STAMP)
+	$(PYTHON) -m pytest
+
+## Linter and type checker over infra/ (the program and the CLI), tests and benchmarks.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+## Rewrite the golden plans after an intended change; review the diff before committing.
+golden: $(STAMP)
+	$(PYTHON) -m pytest tests/test_golden.py --update-golden
+
+bench: $(STAMP)
+	$(PYTHON) benchmarks/plan_time.py

@@ -1,0 +1,5 @@
+"""Entry point for the Pulumi CLI (`pulumi up`, `pulumi preview`)."""
+
+from infra.program import run
+
+run()

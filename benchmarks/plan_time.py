@@ -1,0 +1,75 @@
+"""Times `pdk plan` for every stack as a whole process, several runs each.
+
+Prints, per stack, the median wall time of the process and the medians of the two parts the
+CLI measures itself: importing Pulumi, the providers and the program ("import"), and running
+the program under the mock engine ("program"). The remainder is interpreter start-up, config
+validation and printing. Target: under 5 s per stack on a 2-core machine.
+
+Usage: python benchmarks/plan_time.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infra.plan.stackfiles import known_stacks  # noqa: E402
+
+TARGET_SECONDS = 5.0
+
+
+def one_run(stack: str) -> tuple[float, dict[str, float]]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "plan", "-s", stack, "--json", "--timings"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    timings = json.loads(result.stderr.strip().splitlines()[-1])["timings"]
+    return wall, timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    startup = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        startup.append(time.perf_counter() - started)
+    print(f"interpreter start-up alone: median {statistics.median(startup):.3f} s")
+    print(
+        f"{'stack':<10} {'runs':>4} {'wall':>7} {'import':>7} {'program':>8} {'min':>6} "
+        f"{'max':>6}  target"
+    )
+    worst = 0.0
+    for stack in known_stacks():
+        runs = [one_run(stack) for _ in range(args.runs)]
+        walls = [wall for wall, _ in runs]
+        wall = statistics.median(walls)
+        worst = max(worst, wall)
+        imports = statistics.median(t["import"] for _, t in runs)
+        program = statistics.median(t["program"] for _, t in runs)
+        verdict = "ok" if wall < TARGET_SECONDS else "OVER"
+        print(
+            f"{stack:<10} {args.runs:>4} {wall:>6.2f}s {imports:>6.2f}s {program:>7.2f}s "
+            f"{min(walls):>5.2f}s {max(walls):>5.2f}s  {verdict} (< {TARGET_SECONDS:.0f} s)"
+        )
+    print(f"slowest stack median: {worst:.2f} s = {worst / TARGET_SECONDS:.0%} of the target")
+
+
+if __name__ == "__main__":
+    main()

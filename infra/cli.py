@@ -1,0 +1,220 @@
+"""``pdk``: the offline plan, stack diffs and config reference, without the Pulumi CLI.
+
+Imports of Pulumi and the providers happen inside the commands that need them, so ``pdk --help``
+and config errors answer quickly.
+"""
+
+from __future__ import annotations
+
+import time
+
+_STARTED = time.perf_counter()  # before the imports below, so --timings covers them
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from infra.config import KEYS, PROJECT, ConfigError, project_config_schema
+from infra.plan.stackfiles import REPO_ROOT, StackFileError, known_stacks
+
+app = typer.Typer(
+    help="PDK Deployer: plan, diff and inspect stacks offline. Deploy with `pulumi up`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Piped output (CI logs, `| less`) gets a fixed, wide layout instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True)
+
+EXIT_DIFFERENCES = 1
+EXIT_USAGE = 2
+
+StackOption = Annotated[
+    str, typer.Option("--stack", "-s", help="Stack name (stacks/Pulumi.<name>.yaml).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _snapshot(stack: str, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """Plans one stack in this process; config and stack-file errors become clean exits."""
+    from infra import program  # noqa: F401 - load the program's modules up front
+    from infra.plan import engine
+
+    if timings is not None:
+        timings["import"] = time.perf_counter() - _STARTED
+    try:
+        snapshot = engine.plan(stack)
+    except (ConfigError, StackFileError) as error:
+        raise _fail(str(error)) from None
+    if timings is not None:
+        timings["program"] = snapshot.timings["program"]
+    return snapshot.to_dict()
+
+
+@app.command()
+def plan(
+    stack: StackOption,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the stable JSON snapshot.")
+    ] = False,
+    timings: Annotated[
+        bool, typer.Option("--timings", help="Print import/program seconds to stderr as JSON.")
+    ] = False,
+) -> None:
+    """Show what `pulumi up` would create for STACK, offline, with secrets redacted."""
+    measured: dict[str, float] = {}
+    snapshot = _snapshot(stack, measured)
+    if as_json:
+        sys.stdout.write(json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
+    else:
+        from infra.plan.render import render_plan
+
+        render_plan(out, snapshot)
+    if timings:
+        sys.stderr.write(json.dumps({"timings": measured}) + "\n")
+
+
+def _snapshot_at_ref(stack: str, ref: str) -> dict[str, Any]:
+    """Plans STACK with the program and stack files as they were at git REF."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", ref],
+        capture_output=True,
+    )
+    if archive.returncode != 0:
+        raise _fail(f"cannot read git ref '{ref}': {archive.stderr.decode().strip()}")
+    with tempfile.TemporaryDirectory(prefix="pdk-diff-") as folder:
+        with tempfile.TemporaryFile() as tar_file:
+            tar_file.write(archive.stdout)
+            tar_file.seek(0)
+            with tarfile.open(fileobj=tar_file) as tar:
+                tar.extractall(folder, filter="data")
+        if not (Path(folder) / "infra" / "cli.py").is_file():
+            raise _fail(f"git ref '{ref}' has no offline plan (infra/cli.py is missing)")
+        env = {**os.environ, "PYTHONPATH": folder}
+        result = subprocess.run(
+            [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--json"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    if result.returncode != 0:
+        raise _fail(f"planning '{stack}' at '{ref}' failed:\n{result.stderr.strip()}")
+    snapshot: dict[str, Any] = json.loads(result.stdout)
+    snapshot["stack"] = f"{stack}@{ref}"
+    return snapshot
+
+
+@app.command()
+def diff(
+    left: Annotated[str | None, typer.Argument(help="First stack (the 'before').")] = None,
+    right: Annotated[str | None, typer.Argument(help="Second stack (the 'after').")] = None,
+    stack: Annotated[
+        str | None, typer.Option("--stack", "-s", help="Stack to compare against a git ref.")
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against", help="Git ref (branch, tag, commit) holding the 'before' version."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also show the stack/deployment-id "
+            "labels, which always differ between two stacks.",
+        ),
+    ] = False,
+) -> None:
+    """Compare two stacks (`pdk diff onprem local`) or a stack with itself at a git ref
+    (`pdk diff -s onprem --against main`). Exit 0: no differences; 1: differences."""
+    from infra.plan.diff import diff_snapshots
+    from infra.plan.render import render_diff
+
+    if stack is not None or against is not None:
+        if stack is None or against is None or left is not None:
+            raise _fail("use either `pdk diff A B` or `pdk diff -s STACK --against REF`")
+        before, after = _snapshot_at_ref(stack, against), _snapshot(stack)
+    elif left is not None and right is not None:
+        before, after = _snapshot(left), _snapshot(right)
+    else:
+        raise _fail(
+            "name two stacks (`pdk diff A B`) or a stack and a ref "
+            "(`pdk diff -s STACK --against REF`)"
+        )
+    two_stacks = stack is None
+    result = diff_snapshots(before, after, hide_identity=two_stacks and not show_all)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
+    else:
+        render_diff(out, result)
+    raise typer.Exit(0 if result.empty else EXIT_DIFFERENCES)
+
+
+@app.command()
+def stacks() -> None:
+    """List the stacks in stacks/."""
+    for name in known_stacks():
+        out.print(name)
+
+
+@app.command("config-keys")
+def config_keys() -> None:
+    """List every config key with its type, default and meaning."""
+    table = Table(show_lines=False)
+    for column in ("key", "type", "default", "description"):
+        table.add_column(column, overflow="fold")
+    for key, entry in project_config_schema().items():
+        default = "(required)" if "default" not in entry else json.dumps(entry["default"])
+        table.add_row(f"{PROJECT}:{key}", entry["type"], default, entry["description"])
+    out.print(table)
+
+
+def render_project_file(current: dict[str, Any]) -> str:
+    """Pulumi.yaml with its ``config:`` block regenerated from ``infra.config``."""
+    document = {key: value for key, value in current.items() if key != "config"}
+    document["config"] = project_config_schema()
+    header = "# Generated config block: edit infra/config.py, then run `pdk schema --write`.\n"
+    return header + yaml.safe_dump(document, sort_keys=False, width=100)
+
+
+@app.command()
+def schema(
+    write: Annotated[bool, typer.Option("--write", help="Rewrite Pulumi.yaml.")] = False,
+) -> None:
+    """Check (or --write) that Pulumi.yaml declares exactly the keys of infra/config.py."""
+    path = REPO_ROOT / "Pulumi.yaml"
+    current_text = path.read_text()
+    try:
+        expected = render_project_file(yaml.safe_load(current_text))
+    except yaml.YAMLError as error:
+        raise _fail(f"Pulumi.yaml is not valid YAML: {error}") from None
+    if current_text == expected:
+        out.print(f"Pulumi.yaml declares all {len(KEYS)} config keys.")
+        return
+    if write:
+        path.write_text(expected)
+        out.print(f"Pulumi.yaml rewritten with {len(KEYS)} config keys.")
+        return
+    raise _fail("Pulumi.yaml is stale; run `pdk schema --write`.")
+
+
+if __name__ == "__main__":
+    app()

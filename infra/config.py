@@ -1,0 +1,659 @@
+"""The stack configuration: declared once, read once, validated before anything is registered.
+
+Every key a stack can set is a field below. Fields live in small groups (``gpu``, ``postgres``,
+...) so components receive one typed object each, but Pulumi only declares flat keys of simple
+types in ``Pulumi.yaml`` (string, integer, boolean, array), so the key a user sets is the group
+name and the field name joined in camelCase: ``postgres.storage_size`` is ``postgresStorageSize``
+(``pulumi config set postgresStorageSize 50Gi``). Top-level fields keep their own name.
+
+``Pulumi.yaml``'s ``config:`` block is generated from these models (``pdk schema --write``) and a
+test fails when it is stale, so each default and description exists in exactly one place.
+
+``load_config`` turns the raw key/value pairs of a stack into a ``StackConfig``, or raises
+``ConfigError`` listing every problem at once; each problem names the key, the bad value, what is
+allowed and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+PROJECT = "pdk-deployer"
+"""The Pulumi project name, and so the namespace of every config key (``pdk-deployer:target``)."""
+
+SUPPORTED_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35")
+"""Kubernetes minor versions the project's manifests are validated against (tests use the
+upstream OpenAPI schema of each); older clusters lack APIs the platform relies on."""
+
+OFFLINE_SECRET = "[secret: not decrypted offline]"
+"""Stands in for a ``secure:`` config value when a stack file is read without Pulumi's
+decryption (``pdk plan``); checks that need the plaintext skip such values."""
+
+Target = Literal["existing"]
+
+
+def _fail(reason: str, allowed: str, fix: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "pdk", "{reason}", {"reason": reason, "allowed": allowed, "fix": fix}
+    )
+
+
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_IMAGE = re.compile(
+    r"^(?P<repo>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.match(value) or float(re.sub(r"[A-Za-z]+$", "", value)) <= 0:
+        raise _fail(
+            "is not a Kubernetes storage quantity",
+            "a positive number with a binary suffix, e.g. 20Gi, 500Mi, 1Ti",
+            "write the size with a unit such as Gi",
+        )
+    return value
+
+
+def _dns_label(value: str) -> str:
+    if value and (not _DNS_LABEL.match(value) or len(value) > 20):
+        raise _fail(
+            "is not a short DNS label",
+            "1-20 lowercase letters, digits and '-', starting and ending alphanumeric",
+            "choose an id such as 'ci-1234' (it ends up in bucket and label values)",
+        )
+    return value
+
+
+def _node_label(value: str) -> str:
+    key, sep, label_value = value.partition("=")
+    if not sep or not _LABEL_NAME.match(key) or not _LABEL_VALUE.match(label_value):
+        raise _fail(
+            "is not a node label",
+            "KEY=VALUE with a valid Kubernetes label key and value, e.g. nodegroup-role=gpu-worker",
+            "write the label as KEY=VALUE",
+        )
+    return value
+
+
+def _taint(value: str) -> str:
+    match = re.match(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>.+)$", value)
+    if (
+        not match
+        or not _LABEL_NAME.match(match["key"])
+        or not _LABEL_VALUE.match(match["value"] or "")
+        or match["effect"] not in _TAINT_EFFECTS
+    ):
+        raise _fail(
+            "is not a node taint",
+            f"KEY=VALUE:EFFECT with EFFECT one of {', '.join(_TAINT_EFFECTS)}, "
+            "e.g. nvidia.com/gpu=present:NoSchedule",
+            "write the taint as KEY=VALUE:EFFECT",
+        )
+    return value
+
+
+def _pinned_image(value: str) -> str:
+    match = _IMAGE.match(value)
+    if not match:
+        raise _fail(
+            "is not a container image reference",
+            "REGISTRY/REPOSITORY:TAG or ...@sha256:DIGEST",
+            "copy the reference from the image's registry page",
+        )
+    if not match["digest"] and match["tag"] in (None, "latest"):
+        raise _fail(
+            "is not pinned",
+            "an explicit version tag (not 'latest') or a sha256 digest",
+            f"pin it, e.g. {match['repo']}:<version>",
+        )
+    return value
+
+
+def _kubernetes_version(value: str) -> str:
+    if value not in SUPPORTED_KUBERNETES_VERSIONS:
+        raise _fail(
+            "is not a supported Kubernetes version",
+            ", ".join(SUPPORTED_KUBERNETES_VERSIONS),
+            "set the MAJOR.MINOR version your cluster runs",
+        )
+    return value
+
+
+def _registry(value: str) -> str:
+    if value and not _REGISTRY.match(value):
+        raise _fail(
+            "is not an image registry prefix",
+            "HOST[:PORT][/PATH] without scheme or tag, e.g. localhost:5001/pdk or docker.io/acme",
+            "drop any 'https://' and trailing '/'",
+        )
+    return value
+
+
+def _host(value: str) -> str:
+    if value and not _HOST.match(value):
+        raise _fail(
+            "is not a host name or IP address",
+            "a DNS name or an IPv4 address, e.g. nfs.example.internal or 10.0.0.5",
+            "give the address only, without scheme or path",
+        )
+    return value
+
+
+def _absolute_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise _fail("is not an absolute path", "a path starting with '/'", "write the full path")
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+NodeLabel = Annotated[str, AfterValidator(_node_label)]
+Taint = Annotated[str, AfterValidator(_taint)]
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
+RegistryPrefix = Annotated[str, AfterValidator(_registry)]
+Host = Annotated[str, AfterValidator(_host)]
+AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+def _only(*targets: str) -> dict[str, Any]:
+    """Marks a field as meaningful on some targets only; setting it elsewhere is an error."""
+    return {"targets": list(targets)}
+
+
+class ClusterConfig(_Model):
+    """How Pulumi reaches an existing Kubernetes cluster."""
+
+    kubeconfig: str = Field(
+        "",
+        description="Kubeconfig YAML for the cluster; store it with --secret. "
+        "Empty: the ambient kubeconfig ($KUBECONFIG or ~/.kube/config).",
+        json_schema_extra=_only("existing"),
+    )
+    context: str = Field(
+        "",
+        description="Kubeconfig context to use. Empty: the kubeconfig's current context.",
+        json_schema_extra=_only("existing"),
+    )
+    storage_class: str = Field(
+        "",
+        description="StorageClass for Postgres and MinIO volumes. Empty: the cluster's default "
+        "StorageClass.",
+        json_schema_extra=_only("existing"),
+    )
+
+
+class GpuConfig(_Model):
+    """Where GPU work runs. The label and taint must match what the nodes carry."""
+
+    enabled: bool = Field(
+        True, description="Whether the cluster has GPU nodes. False makes a CPU-only stack."
+    )
+    node_label: NodeLabel = Field(
+        "nodegroup-role=gpu-worker",
+        description="Label (KEY=VALUE) carried by GPU nodes; GPU workloads select it.",
+    )
+    taint: Taint = Field(
+        "nvidia.com/gpu=present:NoSchedule",
+        description="Taint (KEY=VALUE:EFFECT) on GPU nodes; GPU workloads tolerate it.",
+    )
+    cpu_node_label: NodeLabel = Field(
+        "nodegroup-role=cpu-worker", description="Label (KEY=VALUE) carried by CPU nodes."
+    )
+
+
+class SharedFsConfig(_Model):
+    """The shared read-write-many filesystem bound as ``pdk-pvc`` (MLDE's shared_fs)."""
+
+    type: Literal["nfs", "hostPath"] = Field(
+        "hostPath",
+        description="nfs: an existing NFS export. hostPath: a folder present on every node "
+        "(single-node kind/minikube, or a folder the operator shares across nodes).",
+        json_schema_extra=_only("existing"),
+    )
+    nfs_server: Host = Field(
+        "",
+        description="NFS server address; required when sharedFsType is nfs, unused otherwise.",
+        json_schema_extra=_only("existing"),
+    )
+    path: AbsolutePath = Field(
+        "/mnt/pdk-shared",
+        description="The NFS export path (nfs) or the node folder (hostPath).",
+        json_schema_extra=_only("existing"),
+    )
+    size: Quantity = Field(
+        "100Gi", description="Capacity recorded on the shared volume and its claims."
+    )
+
+
+class PostgresConfig(_Model):
+    """The in-cluster Postgres 13 that holds the pachyderm, dex and determined databases."""
+
+    image: PinnedImage = Field(
+        "docker.io/library/postgres:13.21",
+        description="Postgres server image, pinned. Postgres 13 is what MLDM 2.8 and MLDE 0.28 "
+        "were validated against.",
+        json_schema_extra=_only("existing"),
+    )
+    storage_size: Quantity = Field(
+        "20Gi", description="Size of the Postgres data volume.", json_schema_extra=_only("existing")
+    )
+
+
+class MinioConfig(_Model):
+    """The in-cluster MinIO that provides S3 buckets on clusters without a cloud object store."""
+
+    image: PinnedImage = Field(
+        "quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z",
+        description="MinIO server image, pinned (never minio:latest).",
+        json_schema_extra=_only("existing"),
+    )
+    client_image: PinnedImage = Field(
+        "quay.io/minio/mc:RELEASE.2025-04-03T17-07-56Z",
+        description="MinIO client image used by the job that creates buckets and the workload "
+        "user.",
+        json_schema_extra=_only("existing"),
+    )
+    storage_size: Quantity = Field(
+        "50Gi", description="Size of the MinIO data volume.", json_schema_extra=_only("existing")
+    )
+
+
+class StackConfig(_Model):
+    """Everything one stack can set. See the module docstring for how keys are named."""
+
+    target: Target = Field(
+        description="Where the platform runs. existing: a Kubernetes cluster you already have "
+        "(on-prem, kind, minikube)."
+    )
+    ephemeral: bool = Field(
+        False,
+        description="Throwaway stack (CI, demos): stateful resources are not protected and are "
+        "deleted with the stack. Keep false for anything holding real data.",
+    )
+    deployment_id: DnsLabel = Field(
+        "",
+        description="Short id placed in resource names and the deployment-id label, so leftovers "
+        "can be found. Empty: the stack name.",
+    )
+    kubernetes_version: KubernetesVersion = Field(
+        "1.33",
+        description="Kubernetes MAJOR.MINOR the cluster runs; manifests are validated against it.",
+    )
+    registry: RegistryPrefix = Field(
+        "",
+        description="Image registry prefix the flow's images are pushed to "
+        "(e.g. localhost:5001/pdk). Empty: none; the flow's images cannot be built.",
+    )
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    gpu: GpuConfig = Field(default_factory=GpuConfig)
+    shared_fs: SharedFsConfig = Field(default_factory=SharedFsConfig)
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+    minio: MinioConfig = Field(default_factory=MinioConfig)
+
+
+def split_label(value: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (already validated) as a pair."""
+    key, _, label_value = value.partition("=")
+    return key, label_value
+
+
+def split_taint(value: str) -> tuple[str, str, str]:
+    """``KEY=VALUE:EFFECT`` (already validated) as a triple."""
+    head, _, effect = value.rpartition(":")
+    key, _, taint_value = head.partition("=")
+    return key, taint_value, effect
+
+
+GROUP_PREFIX = {"cluster": "kube", "shared_fs": "sharedFs"}
+"""Key prefixes that differ from the group's field name (``kubeconfig`` reads better than
+``clusterKubeconfig``)."""
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One flat config key and where it lands in ``StackConfig``."""
+
+    key: str
+    group: str | None
+    field_name: str
+    annotation: Any
+    default: Any
+    required: bool
+    description: str
+    targets: tuple[str, ...] | None
+    secret: bool = False
+
+
+def _key_name(group: str | None, field_name: str) -> str:
+    if group is None:
+        return _camel(field_name)
+    if group == "cluster" and field_name == "kubeconfig":
+        return "kubeconfig"
+    prefix = GROUP_PREFIX.get(group, _camel(group))
+    camel = _camel(field_name)
+    return prefix + camel[0].upper() + camel[1:]
+
+
+def _specs() -> dict[str, KeySpec]:
+    specs: dict[str, KeySpec] = {}
+
+    def add(group: str | None, model: type[BaseModel]) -> None:
+        for name, info in model.model_fields.items():
+            if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+                add(name, info.annotation)
+                continue
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            targets = extra.get("targets")
+            key = _key_name(group, name)
+            specs[key] = KeySpec(
+                key=key,
+                group=group,
+                field_name=name,
+                annotation=info.annotation,
+                default=None if info.is_required() else info.get_default(call_default_factory=True),
+                required=info.is_required(),
+                description=info.description or "",
+                targets=tuple(str(t) for t in targets) if isinstance(targets, list) else None,
+                secret=key == "kubeconfig",
+            )
+
+    add(None, StackConfig)
+    return specs
+
+
+KEYS: dict[str, KeySpec] = _specs()
+"""Every flat key a stack may set, in declaration order."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a stack's config, phrased so the user can fix it."""
+
+    key: str
+    value: Any
+    reason: str
+    allowed: str = ""
+    fix: str = ""
+
+    def render(self) -> str:
+        shown = "(not set)" if self.value is _MISSING else repr(self.value)
+        text = f"{PROJECT}:{self.key} = {shown}: {self.reason}."
+        if self.allowed:
+            text += f" Allowed: {self.allowed}."
+        if self.fix:
+            text += f" Fix: {self.fix}."
+        return text
+
+
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "(not set)"})()
+
+
+@dataclass
+class ConfigError(Exception):
+    """Raised once with every problem found in a stack's config."""
+
+    stack: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        count = len(self.problems)
+        lines = [f"Stack '{self.stack}' has {count} configuration problem{'s' * (count != 1)}:"]
+        lines += [f"  - {problem.render()}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def _set_fix(stack: str, key: str, value: str = "VALUE") -> str:
+    return f"pulumi config set {key} {value} --stack {stack}"
+
+
+def _coerce(spec: KeySpec, raw: Any) -> Any:
+    """Pulumi hands every value over as a string; arrays arrive as JSON text."""
+    if get_origin(spec.annotation) is list and isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _allowed_for(spec: KeySpec) -> str:
+    annotation = spec.annotation
+    if get_origin(annotation) is Literal:
+        return ", ".join(str(a) for a in get_args(annotation))
+    if annotation is bool:
+        return "true, false"
+    if annotation is int:
+        return "a whole number"
+    return ""
+
+
+def _problem_from_pydantic(stack: str, error: Mapping[str, Any], raw: Mapping[str, Any]) -> Problem:
+    loc = tuple(str(part) for part in error["loc"])
+    spec = next(
+        (s for s in KEYS.values() if (s.group, s.field_name) == (loc[0], loc[1]))
+        if len(loc) > 1
+        else (s for s in KEYS.values() if s.group is None and s.field_name == loc[0]),
+        None,
+    )
+    key = spec.key if spec else ".".join(loc)
+    value = raw.get(key, _MISSING)
+    kind = error["type"]
+    if kind == "pdk":
+        ctx = error["ctx"]
+        return Problem(key, value, ctx["reason"], ctx["allowed"], ctx["fix"])
+    if kind == "missing":
+        allowed = _allowed_for(spec) if spec else ""
+        example = allowed.split(", ")[0] if allowed else "VALUE"
+        return Problem(
+            key, value, "is required and not set", allowed, _set_fix(stack, key, example)
+        )
+    if kind == "literal_error":
+        allowed = _allowed_for(spec) if spec else ""
+        return Problem(
+            key,
+            value,
+            "is not one of the allowed values",
+            allowed,
+            _set_fix(stack, key, allowed.split(", ")[0]),
+        )
+    allowed = _allowed_for(spec) if spec else ""
+    return Problem(
+        key, value, f"has the wrong type ({error['msg']})", allowed, _set_fix(stack, key)
+    )
+
+
+def _check_combinations(
+    stack: str, nested: Mapping[str, Any], raw: Mapping[str, Any]
+) -> list[Problem]:
+    """Rules that involve more than one key. They read the raw values (with declared defaults
+    filled in), so they are reported together with single-key problems, not after a fix."""
+
+    def value(group: str, name: str) -> Any:
+        model = StackConfig.model_fields[group].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        return nested.get(group, {}).get(name, model.model_fields[name].get_default())
+
+    problems: list[Problem] = []
+    fs_type, nfs_server = value("shared_fs", "type"), value("shared_fs", "nfs_server")
+    if fs_type == "nfs" and not nfs_server:
+        problems.append(
+            Problem(
+                "sharedFsNfsServer",
+                raw.get("sharedFsNfsServer", _MISSING),
+                "is required when sharedFsType is nfs",
+                "the NFS server's address",
+                _set_fix(stack, "sharedFsNfsServer", "<address>"),
+            )
+        )
+    if fs_type == "hostPath" and nfs_server:
+        problems.append(
+            Problem(
+                "sharedFsNfsServer",
+                nfs_server,
+                "is set but sharedFsType is hostPath, so it would be ignored",
+                "empty with hostPath",
+                f"either set sharedFsType to nfs or run: pulumi config rm sharedFsNfsServer "
+                f"--stack {stack}",
+            )
+        )
+    kubeconfig = value("cluster", "kubeconfig")
+    if isinstance(kubeconfig, str) and kubeconfig and kubeconfig != OFFLINE_SECRET:
+        problems.extend(_check_kubeconfig(stack, kubeconfig, str(value("cluster", "context"))))
+    return problems
+
+
+def _check_kubeconfig(stack: str, text: str, context: str) -> list[Problem]:
+    fix = f"pulumi config set --secret kubeconfig --stack {stack} < path/to/kubeconfig"
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return [
+            Problem(
+                "kubeconfig",
+                "[secret]",
+                f"is not valid YAML{where}",
+                "a kubeconfig file's YAML",
+                fix,
+            )
+        ]
+    if not isinstance(document, dict) or not isinstance(document.get("clusters"), list):
+        return [
+            Problem(
+                "kubeconfig",
+                "[secret]",
+                "is YAML but not a kubeconfig (no 'clusters' list)",
+                "a kubeconfig with clusters, users and contexts",
+                fix,
+            )
+        ]
+    names = [c.get("name") for c in document.get("contexts") or [] if isinstance(c, dict)]
+    if context and context not in names:
+        return [
+            Problem(
+                "kubeContext",
+                context,
+                "is not a context in the kubeconfig",
+                ", ".join(str(n) for n in names) or "(the kubeconfig has no contexts)",
+                _set_fix(stack, "kubeContext", str(names[0]) if names else "<context>"),
+            )
+        ]
+    return []
+
+
+def load_config(
+    stack: str,
+    raw: Mapping[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+) -> StackConfig:
+    """Validates a stack's raw config (flat keys without the project namespace).
+
+    Raises ``ConfigError`` listing every problem. ``secret_keys`` names the keys Pulumi holds
+    encrypted; a key that must be secret and is not is a problem of its own.
+    """
+    problems: list[Problem] = []
+    nested: dict[str, Any] = {}
+    target = raw.get("target")
+    for key, value in raw.items():
+        spec = KEYS.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(
+                Problem(
+                    key,
+                    value,
+                    "is not a known key",
+                    "see `pdk config-keys` or Pulumi.yaml",
+                    f"{hint}remove it with: pulumi config rm {key} --stack {stack}",
+                )
+            )
+            continue
+        if spec.targets is not None and isinstance(target, str) and target not in spec.targets:
+            problems.append(
+                Problem(
+                    key,
+                    value,
+                    f"only applies to target {', '.join(spec.targets)}, not '{target}'",
+                    f"unset on target {target}",
+                    f"pulumi config rm {key} --stack {stack}",
+                )
+            )
+            continue
+        if spec.secret and value and key not in secret_keys:
+            problems.append(
+                Problem(
+                    key,
+                    "[hidden]",
+                    "is stored in plain text",
+                    "a Pulumi secret",
+                    f"pulumi config rm {key} --stack {stack}; then pulumi config set --secret "
+                    f"{key} --stack {stack} < FILE",
+                )
+            )
+            continue
+        value = _coerce(spec, value)
+        if spec.group is None:
+            nested[spec.field_name] = value
+        else:
+            nested.setdefault(spec.group, {})[spec.field_name] = value
+
+    config: StackConfig | None = None
+    try:
+        config = StackConfig.model_validate(nested)
+    except ValidationError as error:
+        problems.extend(_problem_from_pydantic(stack, e, raw) for e in error.errors())
+    problems.extend(_check_combinations(stack, nested, raw))
+    if problems:
+        raise ConfigError(stack, problems)
+    assert config is not None
+    return config
+
+
+def project_config_schema() -> dict[str, dict[str, Any]]:
+    """The ``config:`` block of ``Pulumi.yaml``, generated from the models above.
+
+    ``kubeconfig`` is not declared ``secret: true`` there: it is optional, and the CLI's handling
+    of a secret key that falls back to a default is not something to lean on. ``load_config``
+    refuses a plain-text kubeconfig instead, which also covers the offline plan.
+    """
+    types: dict[Any, str] = {bool: "boolean", int: "integer"}
+    block: dict[str, dict[str, Any]] = {}
+    for spec in KEYS.values():
+        entry: dict[str, Any] = {"type": types.get(spec.annotation, "string")}
+        entry["description"] = spec.description
+        if spec.targets is not None:
+            entry["description"] += f" (Target: {', '.join(spec.targets)}.)"
+        if not spec.required:
+            entry["default"] = spec.default
+        block[spec.key] = entry
+    return block

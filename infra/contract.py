@@ -1,0 +1,175 @@
+"""The target contract: everything a target hands to the layers above it.
+
+A target (an existing cluster today; AWS and GCP next) creates or adopts a Kubernetes cluster
+and the stateful services around it, then describes them with one ``TargetContract``. The
+platform layer (cert-manager, Istio, Knative, KServe, MLDM, MLDE and the PDK wiring) and the
+flow consume this object and nothing else: no layer above a target may branch on the target's
+name. A field a new target cannot fill is a change to this contract, reviewed as such.
+
+Values are Pulumi inputs because most are only known after deployment (a bucket's generated
+name, a database endpoint). Secrets (passwords, access keys) are always ``pulumi.Output`` values
+marked secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+DATABASES = ("pachyderm", "dex", "determined")
+"""The Postgres databases MLDM (pachyderm, dex) and MLDE (determined) expect."""
+
+SHARED_CLAIM = "pdk-pvc"
+"""Name of the shared read-write-many claim, in every namespace of ``SharedFilesystem``."""
+
+SHARED_MOUNT_PATH = "/run/determined/workdir/shared_fs"
+"""Where MLDE tasks mount the shared claim."""
+
+Workload = Literal["mldm", "mlde", "kserve"]
+"""The platform workloads that read or write object storage."""
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Bucket names; the flow writes ``<model>/config`` and ``<model>/model-store`` prefixes."""
+
+    mldm: pulumi.Input[str]
+    """MLDM (Pachyderm) repository storage."""
+    checkpoints: pulumi.Input[str]
+    """MLDE (Determined) checkpoint storage."""
+    models: pulumi.Input[str]
+    """KServe model assets (TorchServe .mar files and config)."""
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """The S3-compatible or native object store behind all buckets."""
+
+    kind: Literal["s3", "gcs", "minio"]
+    """Which API the charts must speak (Pachyderm's deployTarget follows from it)."""
+    endpoint: pulumi.Input[str]
+    """In-cluster URL for MinIO (``http://minio.pdk-data.svc.cluster.local:9000``); the
+    regional endpoint for S3; empty for GCS."""
+    region: str
+    """Region of the buckets; MinIO accepts any, by convention ``us-east-1``."""
+    secure: bool
+    """Whether the endpoint speaks TLS."""
+    buckets: Buckets
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A key in a Kubernetes Secret."""
+
+    namespace: str
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class StorageAccess:
+    """How one workload authenticates to the object store.
+
+    Cloud targets fill ``service_account_annotations`` (IRSA role ARN, GKE Workload Identity) and
+    leave the keys empty; MinIO fills the keys, held in a Secret, and needs no annotations.
+    """
+
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Annotations to put on the workload's Kubernetes service accounts."""
+    access_key_id: SecretRef | None = None
+    """Where the workload's access key id lives, when it uses keys."""
+    secret_access_key: SecretRef | None = None
+    """Where the workload's secret key lives, when it uses keys."""
+    access_key_id_value: pulumi.Output[str] | None = None
+    """The access key id itself (a Pulumi secret), for charts that take keys inline."""
+    secret_access_key_value: pulumi.Output[str] | None = None
+    """The secret key itself (a Pulumi secret), for charts that take keys inline."""
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """The one Postgres server holding ``DATABASES``."""
+
+    host: pulumi.Input[str]
+    """Host name reachable from inside the cluster."""
+    port: int
+    user: str
+    password: pulumi.Output[str]
+    """The user's password, a Pulumi secret."""
+    databases: Sequence[str]
+    """Database names; always ``DATABASES``."""
+    ready: Sequence[pulumi.Resource]
+    """Resources to depend on before connecting: the databases exist once these are done."""
+    sslmode: Literal["disable", "require"] = "disable"
+
+
+@dataclass(frozen=True)
+class SharedFilesystem:
+    """The read-write-many volume MLDE mounts at ``SHARED_MOUNT_PATH``."""
+
+    claim_name: str
+    """The claim's name, identical in every namespace (``SHARED_CLAIM``)."""
+    namespaces: Sequence[str]
+    """Namespaces in which the claim exists and is bound."""
+    mount_path: str = SHARED_MOUNT_PATH
+
+
+@dataclass(frozen=True)
+class ImageRegistry:
+    """Where the flow's images are pushed and pulled from."""
+
+    url: pulumi.Input[str]
+    """Registry prefix, ``HOST[:PORT]/PATH``; images are ``<url>/<name>:<tag>``. Empty when the
+    stack configures none."""
+
+
+@dataclass(frozen=True)
+class NodePlacement:
+    """The labels and taint that separate CPU and GPU work."""
+
+    gpu_enabled: bool
+    """Whether GPU nodes exist; False makes every pool CPU-only."""
+    gpu_label: tuple[str, str]
+    """(key, value) carried by GPU nodes."""
+    gpu_taint: tuple[str, str, str]
+    """(key, value, effect) on GPU nodes; GPU pods must tolerate it."""
+    cpu_label: tuple[str, str]
+    """(key, value) carried by CPU nodes."""
+    needs_device_plugin: bool
+    """Whether the platform must install the NVIDIA device plugin (the target does not)."""
+
+    @property
+    def gpu_toleration(self) -> k8s.core.v1.TolerationArgs:
+        key, value, effect = self.gpu_taint
+        return k8s.core.v1.TolerationArgs(key=key, operator="Equal", value=value, effect=effect)
+
+
+@dataclass(frozen=True)
+class TargetContract:
+    """What every target provides. Document a new field here before a target fills it."""
+
+    name: str
+    """The target kind, for display only. Layers above must not branch on it."""
+    provider: k8s.Provider
+    """Kubernetes provider for the cluster; every Kubernetes resource above uses it."""
+    kubernetes_version: str
+    """MAJOR.MINOR of the cluster."""
+    namespaces: Mapping[str, k8s.core.v1.Namespace]
+    """Namespaces the target created (``gpu-pool``, ``models``, its data namespace)."""
+    object_store: ObjectStore
+    storage_access: Mapping[Workload, StorageAccess]
+    """How each workload reaches ``object_store``."""
+    postgres: Postgres
+    shared_fs: SharedFilesystem
+    registry: ImageRegistry
+    nodes: NodePlacement
+    ready: Sequence[pulumi.Resource] = ()
+    """Resources the platform must wait for before installing anything."""
+    commands: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Ready-to-run commands specific to this target (a console port-forward, a shell),
+    exported as the ``commands`` stack output. Never put a secret value in one: give the
+    command that reveals it instead."""

@@ -1,0 +1,129 @@
+"""Differences between two plan snapshots, resource by resource and property by property."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One property that differs; ``before``/``after`` are ``None`` when absent on that side."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class ResourceChange:
+    type: str
+    name: str
+    changes: list[Change]
+
+
+IDENTITY_LABELS = ("pdk-deployer/stack", "pdk-deployer/deployment-id")
+"""Labels whose values name the stack itself. Between two different stacks they always differ,
+so ``pdk diff A B`` hides those changes unless asked."""
+
+
+def is_identity_change(change: Change) -> bool:
+    return change.path.endswith(IDENTITY_LABELS)
+
+
+@dataclass
+class PlanDiff:
+    """What turning snapshot ``left`` into snapshot ``right`` would add, remove and change."""
+
+    left: str
+    right: str
+    added: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[ResourceChange] = field(default_factory=list)
+    outputs: list[Change] = field(default_factory=list)
+    hidden: int = 0
+    """Identity-label changes left out (see ``IDENTITY_LABELS``)."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.outputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "left": self.left,
+            "right": self.right,
+            "added": [{"type": r["type"], "name": r["name"]} for r in self.added],
+            "removed": [{"type": r["type"], "name": r["name"]} for r in self.removed],
+            "changed": [
+                {
+                    "type": c.type,
+                    "name": c.name,
+                    "changes": [
+                        {"path": x.path, "before": x.before, "after": x.after} for x in c.changes
+                    ],
+                }
+                for c in self.changed
+            ],
+            "outputs": [
+                {"path": x.path, "before": x.before, "after": x.after} for x in self.outputs
+            ],
+        }
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``. Empty containers vanish: an empty list and
+    an absent one mean the same to every resource here."""
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, list):
+        flat = {}
+        for index, item in enumerate(value):
+            flat.update(flatten(item, f"{prefix}[{index}]"))
+        return flat
+    return {prefix: value}
+
+
+def _compare(before: Any, after: Any) -> list[Change]:
+    left, right = flatten(before), flatten(after)
+    return [
+        Change(path, left.get(path), right.get(path))
+        for path in sorted(left.keys() | right.keys())
+        if left.get(path, _MISSING) != right.get(path, _MISSING)
+    ]
+
+
+def _comparable(resource: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: resource[key]
+        for key in ("parent", "provider", "protect", "inputs", "dependencies")
+        if key in resource
+    }
+
+
+def diff_snapshots(
+    left: dict[str, Any], right: dict[str, Any], hide_identity: bool = False
+) -> PlanDiff:
+    """Compares two ``Snapshot.to_dict()`` documents; resources match on (type, name).
+
+    ``hide_identity`` drops changes to ``IDENTITY_LABELS`` and counts them in ``hidden``.
+    """
+    result = PlanDiff(left=str(left.get("stack")), right=str(right.get("stack")))
+    before = {(r["type"], r["name"]): r for r in left.get("resources", [])}
+    after = {(r["type"], r["name"]): r for r in right.get("resources", [])}
+    result.added = [after[key] for key in sorted(after.keys() - before.keys())]
+    result.removed = [before[key] for key in sorted(before.keys() - after.keys())]
+    for key in sorted(before.keys() & after.keys()):
+        changes = _compare(_comparable(before[key]), _comparable(after[key]))
+        if hide_identity:
+            kept = [change for change in changes if not is_identity_change(change)]
+            result.hidden += len(changes) - len(kept)
+            changes = kept
+        if changes:
+            result.changed.append(ResourceChange(type=key[0], name=key[1], changes=changes))
+    result.outputs = _compare(left.get("outputs", {}), right.get("outputs", {}))
+    return result

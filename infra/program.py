@@ -1,0 +1,53 @@
+"""The Pulumi program: validate the stack's config, then build the target and export it.
+
+``pulumi up`` runs ``run()`` through ``__main__.py``; ``pdk plan`` calls ``build()`` under
+Pulumi's mock engine with the same validated config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from infra.config import PROJECT, ConfigError, StackConfig, load_config
+from infra.contract import TargetContract
+from infra.naming import Naming
+from infra.outputs import export_target
+from infra.targets import TARGETS
+
+
+def build(stack: str, config: StackConfig) -> TargetContract:
+    """Registers every resource of the stack. ``config`` must already be validated."""
+    naming = Naming.for_stack(stack, config)
+    contract = TARGETS[config.target](naming, config)
+    export_target(contract, naming)
+    return contract
+
+
+def runtime_stack_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """This project's config keys (namespace stripped) and which of them are secret, as the
+    Pulumi language host passes them to the program."""
+    prefix = f"{PROJECT}:"
+    merged: Mapping[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    raw = {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+    env_secret = set(runtime_config.get_config_secret_keys_env())
+    secret = {
+        key
+        for key in raw
+        if f"{prefix}{key}" in env_secret or runtime_config.is_config_secret(f"{prefix}{key}")
+    }
+    return raw, frozenset(secret)
+
+
+def run() -> None:
+    stack = pulumi.get_stack()
+    raw, secret_keys = runtime_stack_config()
+    try:
+        config = load_config(stack, raw, secret_keys)
+    except ConfigError as error:
+        # RunError prints its message without a Python traceback.
+        raise pulumi.RunError(str(error)) from None
+    build(stack, config)

@@ -1,0 +1,178 @@
+"""The existing-cluster target: on-prem Kubernetes, or kind/minikube on a laptop.
+
+Nothing outside the cluster is created. Postgres and MinIO run inside it, the shared filesystem
+is an NFS export or a node folder the operator provides, and node labels and taints are the
+operator's job (the stack config says what they are).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.config import StackConfig, split_label, split_taint
+from infra.contract import (
+    Buckets,
+    ImageRegistry,
+    NodePlacement,
+    ObjectStore,
+    TargetContract,
+)
+from infra.naming import Naming
+from infra.targets.common.namespaces import (
+    GPU_NAMESPACE,
+    MODELS_NAMESPACE,
+    Namespaces,
+    NamespacesArgs,
+)
+from infra.targets.existing.minio import REGION, Grant, MinioObjectStore, MinioObjectStoreArgs
+from infra.targets.existing.postgres import InClusterPostgres, InClusterPostgresArgs
+from infra.targets.existing.shared_fs import SharedFsArgs, StaticSharedFilesystem
+
+DATA_NAMESPACE = "pdk-data"
+"""Postgres and MinIO live apart from the workloads, so their root credentials do too."""
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    naming: Naming
+    """The stack's naming rules."""
+    config: StackConfig
+    """The validated stack config; this target reads ``cluster``, ``gpu``, ``shared_fs``,
+    ``postgres``, ``minio`` and ``registry``."""
+
+
+class ExistingCluster(pulumi.ComponentResource):
+    """Adopts a cluster through its kubeconfig and fills the target contract."""
+
+    contract: TargetContract
+
+    def __init__(
+        self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("pdk:target:ExistingCluster", name, None, opts)
+        config, naming = args.config, args.naming
+        cluster = config.cluster
+        provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=pulumi.Output.secret(cluster.kubeconfig) if cluster.kubeconfig else None,
+            context=cluster.context or None,
+            # A CI cluster may be gone before its stack is destroyed; let destroy finish anyway.
+            delete_unreachable=True if naming.ephemeral else None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        scoped = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        namespaces = Namespaces(
+            f"{name}-namespaces",
+            NamespacesArgs(
+                naming=naming,
+                names=[DATA_NAMESPACE, GPU_NAMESPACE, MODELS_NAMESPACE],
+                stateful=frozenset({DATA_NAMESPACE, GPU_NAMESPACE}),
+            ),
+            opts=scoped,
+        )
+        data_namespace = namespaces.by_name[DATA_NAMESPACE].metadata.name
+
+        postgres = InClusterPostgres(
+            f"{name}-postgres",
+            InClusterPostgresArgs(
+                naming=naming,
+                namespace=data_namespace,
+                image=config.postgres.image,
+                storage_size=config.postgres.storage_size,
+                storage_class=cluster.storage_class,
+            ),
+            opts=scoped,
+        )
+
+        buckets = Buckets(
+            mldm=naming.cloud_name("mldm"),
+            checkpoints=naming.cloud_name("mlde-checkpoints"),
+            models=naming.cloud_name("models"),
+        )
+        all_buckets = [buckets.mldm, buckets.checkpoints, buckets.models]
+        minio = MinioObjectStore(
+            f"{name}-minio",
+            MinioObjectStoreArgs(
+                naming=naming,
+                namespace=data_namespace,
+                image=config.minio.image,
+                client_image=config.minio.client_image,
+                storage_size=config.minio.storage_size,
+                storage_class=cluster.storage_class,
+                buckets=[str(b) for b in all_buckets],
+                grants={
+                    # MLDM stores repos and also serves the models bucket through its S3 gateway.
+                    "mldm": Grant(
+                        buckets=[str(b) for b in all_buckets], write=True, namespaces=["default"]
+                    ),
+                    "mlde": Grant(
+                        buckets=[str(buckets.checkpoints)], write=True, namespaces=["default"]
+                    ),
+                    "kserve": Grant(
+                        buckets=[str(buckets.models)], write=False, namespaces=[MODELS_NAMESPACE]
+                    ),
+                },
+                namespace_resources=[namespaces.by_name[MODELS_NAMESPACE]],
+            ),
+            opts=scoped,
+        )
+
+        shared = StaticSharedFilesystem(
+            f"{name}-shared-fs",
+            SharedFsArgs(
+                naming=naming,
+                type=config.shared_fs.type,
+                nfs_server=config.shared_fs.nfs_server,
+                path=config.shared_fs.path,
+                size=config.shared_fs.size,
+                namespaces={"default": None, GPU_NAMESPACE: namespaces.by_name[GPU_NAMESPACE]},
+            ),
+            opts=scoped,
+        )
+
+        gpu = config.gpu
+        self.contract = TargetContract(
+            name="existing",
+            provider=provider,
+            kubernetes_version=config.kubernetes_version,
+            namespaces=namespaces.by_name,
+            object_store=ObjectStore(
+                kind="minio",
+                endpoint=minio.endpoint,
+                region=REGION,
+                secure=False,
+                buckets=buckets,
+            ),
+            storage_access=minio.access,
+            postgres=postgres.postgres,
+            shared_fs=shared.shared_fs,
+            registry=ImageRegistry(url=config.registry),
+            nodes=NodePlacement(
+                gpu_enabled=gpu.enabled,
+                gpu_label=split_label(gpu.node_label),
+                gpu_taint=split_taint(gpu.taint),
+                cpu_label=split_label(gpu.cpu_node_label),
+                # An existing cluster ships no device plugin; the platform installs it.
+                needs_device_plugin=gpu.enabled,
+            ),
+            ready=[*postgres.postgres.ready, minio.setup],
+            commands={
+                "objectStoreConsole": (
+                    f"kubectl -n {DATA_NAMESPACE} port-forward svc/minio 9001:9001"
+                ),
+                "objectStoreRootUser": (
+                    f"kubectl -n {DATA_NAMESPACE} get secret minio-root-credentials "
+                    "-o jsonpath='{.data.MINIO_ROOT_USER}' | base64 -d"
+                ),
+                "postgresShell": f"kubectl -n {DATA_NAMESPACE} exec -it postgres-0 -- psql -U pdk",
+            },
+        )
+        self.register_outputs({"target": "existing"})
+
+
+def build(naming: Naming, config: StackConfig) -> TargetContract:
+    return ExistingCluster("cluster", ExistingClusterArgs(naming=naming, config=config)).contract

@@ -1,0 +1,347 @@
+"""MinIO inside the cluster: the S3 buckets for targets without a cloud object store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from infra.contract import SecretRef, StorageAccess, Workload
+from infra.naming import Naming
+from infra.targets.common.pods import restricted_container, secret_env
+
+API_PORT = 9000
+CONSOLE_PORT = 9001
+REGION = "us-east-1"
+"""MinIO accepts any region; S3 clients default to this one, so nothing needs configuring."""
+ACCESS_KEY_FIELD = "accessKeyId"
+SECRET_KEY_FIELD = "secretAccessKey"
+
+_READ = ["s3:GetObject"]
+_WRITE = [
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+]
+_LIST = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one workload may do, and where its keys must be readable."""
+
+    buckets: Sequence[str]
+    """Buckets it may use (names, not ARNs)."""
+    write: bool
+    """True: read and write objects. False: read only."""
+    namespaces: Sequence[str]
+    """Namespaces in which a Secret with its keys is created."""
+
+
+def policy_document(grant: Grant) -> str:
+    """The MinIO (S3 IAM dialect) policy for a grant: named buckets only, never ``*``."""
+    objects = [f"arn:aws:s3:::{bucket}/*" for bucket in grant.buckets]
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": _LIST,
+            "Resource": [f"arn:aws:s3:::{bucket}" for bucket in grant.buckets],
+        },
+        {"Effect": "Allow", "Action": _READ + (_WRITE if grant.write else []), "Resource": objects},
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+_SETUP_HEAD = """\
+set -eu
+export MC_CONFIG_DIR=/tmp/mc
+until mc alias set pdk "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null 2>&1; do
+  echo "waiting for minio at $MINIO_URL"; sleep 2
+done
+for bucket in $BUCKETS; do mc mb --ignore-existing "pdk/$bucket"; done
+"""
+
+# Each workload gets its own user and policy. `policy create` overwrites and `user add` resets
+# the secret, so a re-run converges; `policy attach` fails when already attached, hence the check.
+_SETUP_USER = """\
+printf '%s' "$POLICY_{upper}" > /tmp/{workload}-policy.json
+mc admin policy create pdk pdk-{workload} /tmp/{workload}-policy.json
+mc admin user add pdk "${upper}_ACCESS_KEY" "${upper}_SECRET_KEY"
+mc admin policy attach pdk pdk-{workload} --user "${upper}_ACCESS_KEY" \\
+  || mc admin user info pdk "${upper}_ACCESS_KEY" | grep -q "pdk-{workload}"
+"""
+
+
+@dataclass(frozen=True)
+class MinioObjectStoreArgs:
+    naming: Naming
+    """The stack's naming rules."""
+    namespace: pulumi.Input[str]
+    """Namespace for the server, its Service and its root credentials."""
+    image: str
+    """Pinned MinIO server image."""
+    client_image: str
+    """Pinned MinIO client (mc) image for the setup Job."""
+    storage_size: str
+    """Data volume size."""
+    storage_class: str
+    """StorageClass of the data volume; empty for the cluster default."""
+    buckets: Sequence[str]
+    """Buckets to create."""
+    grants: Mapping[Workload, Grant]
+    """One MinIO user per workload, limited to its buckets."""
+    namespace_resources: Sequence[pulumi.Resource] = ()
+    """The namespaces named in ``grants``: their key Secrets wait for them."""
+
+
+class MinioObjectStore(pulumi.ComponentResource):
+    """A single-node MinIO with generated root credentials, buckets and per-workload users.
+
+    The root credentials stay in the MinIO namespace; workloads get their own keys, in a Secret
+    named ``<workload>-object-store`` in each namespace of their grant.
+    """
+
+    endpoint: pulumi.Output[str]
+    access: dict[Workload, StorageAccess]
+
+    def __init__(
+        self, name: str, args: MinioObjectStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("pdk:target:MinioObjectStore", name, None, opts)
+        naming = args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/name": "minio", "app.kubernetes.io/component": "object-store"}
+
+        root_user = random.RandomPassword(
+            f"{name}-root-user", length=20, special=False, lower=False, opts=child
+        )
+        root_password = random.RandomPassword(
+            f"{name}-root-password", length=40, special=False, opts=child
+        )
+        root = k8s.core.v1.Secret(
+            f"{name}-root-credentials",
+            metadata=naming.metadata("minio-root-credentials", args.namespace, labels),
+            type="Opaque",
+            string_data={
+                "MINIO_ROOT_USER": root_user.result,
+                "MINIO_ROOT_PASSWORD": root_password.result,
+            },
+            opts=child,
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=naming.metadata("minio", args.namespace, labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                selector=labels,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="api", port=API_PORT, target_port=API_PORT),
+                    k8s.core.v1.ServicePortArgs(
+                        name="console", port=CONSOLE_PORT, target_port=CONSOLE_PORT
+                    ),
+                ],
+            ),
+            opts=child,
+        )
+        retention = "Delete" if naming.ephemeral else "Retain"
+        server = k8s.apps.v1.StatefulSet(
+            f"{name}-server",
+            metadata=naming.metadata("minio", args.namespace, labels),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                service_name=service.metadata.name,
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                persistent_volume_claim_retention_policy=(
+                    k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+                        when_deleted=retention, when_scaled=retention
+                    )
+                ),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**naming.labels, **labels}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_user=1000,
+                            run_as_group=1000,
+                            fs_group=1000,
+                            run_as_non_root=True,
+                        ),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="minio",
+                                image=args.image,
+                                args=["server", "/data", "--console-address", f":{CONSOLE_PORT}"],
+                                env_from=[
+                                    k8s.core.v1.EnvFromSourceArgs(
+                                        secret_ref=k8s.core.v1.SecretEnvSourceArgs(
+                                            name=root.metadata.name
+                                        )
+                                    )
+                                ],
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(
+                                        name="api", container_port=API_PORT
+                                    ),
+                                    k8s.core.v1.ContainerPortArgs(
+                                        name="console", container_port=CONSOLE_PORT
+                                    ),
+                                ],
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")
+                                ],
+                                readiness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                                        path="/minio/health/ready", port=API_PORT
+                                    ),
+                                    period_seconds=10,
+                                ),
+                                liveness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                                        path="/minio/health/live", port=API_PORT
+                                    ),
+                                    period_seconds=20,
+                                ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "250m", "memory": "512Mi"},
+                                    limits={"memory": "4Gi"},
+                                ),
+                                security_context=restricted_container(),
+                            )
+                        ],
+                    ),
+                ),
+                volume_claim_templates=[
+                    k8s.core.v1.PersistentVolumeClaimArgs(
+                        metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=naming.labels),
+                        spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                            access_modes=["ReadWriteOnce"],
+                            storage_class_name=args.storage_class or None,
+                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                                requests={"storage": args.storage_size}
+                            ),
+                        ),
+                    )
+                ],
+            ),
+            opts=naming.stateful(child),
+        )
+        self.endpoint = pulumi.Output.concat(
+            "http://",
+            service.metadata.name,
+            ".",
+            service.metadata.namespace,
+            f".svc.cluster.local:{API_PORT}",
+        )
+
+        keys: dict[Workload, tuple[random.RandomPassword, random.RandomPassword]] = {
+            workload: (
+                random.RandomPassword(
+                    f"{name}-{workload}-access-key",
+                    length=20,
+                    special=False,
+                    lower=False,
+                    opts=child,
+                ),
+                random.RandomPassword(
+                    f"{name}-{workload}-secret-key", length=40, special=False, opts=child
+                ),
+            )
+            for workload in args.grants
+        }
+        workload_keys = k8s.core.v1.Secret(
+            f"{name}-workload-keys",
+            metadata=naming.metadata("minio-workload-keys", args.namespace, labels),
+            type="Opaque",
+            string_data={
+                f"{workload.upper()}_{kind}_KEY": key.result
+                for workload, pair in keys.items()
+                for kind, key in zip(("ACCESS", "SECRET"), pair, strict=True)
+            },
+            opts=child,
+        )
+        script = _SETUP_HEAD + "".join(
+            _SETUP_USER.format(workload=workload, upper=workload.upper())
+            for workload in args.grants
+        )
+        env = [
+            k8s.core.v1.EnvVarArgs(name="MINIO_URL", value=self.endpoint),
+            k8s.core.v1.EnvVarArgs(name="BUCKETS", value=" ".join(args.buckets)),
+            secret_env("MINIO_ROOT_USER", root.metadata.name, "MINIO_ROOT_USER"),
+            secret_env("MINIO_ROOT_PASSWORD", root.metadata.name, "MINIO_ROOT_PASSWORD"),
+        ]
+        for workload, grant in args.grants.items():
+            upper = workload.upper()
+            env.append(k8s.core.v1.EnvVarArgs(name=f"POLICY_{upper}", value=policy_document(grant)))
+            for kind in ("ACCESS", "SECRET"):
+                env.append(
+                    secret_env(
+                        f"{upper}_{kind}_KEY", workload_keys.metadata.name, f"{upper}_{kind}_KEY"
+                    )
+                )
+        setup = k8s.batch.v1.Job(
+            f"{name}-setup",
+            metadata=naming.metadata(
+                None, args.namespace, {**labels, "app.kubernetes.io/component": "setup"}
+            ),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=6,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=naming.labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="OnFailure",
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_user=1000, run_as_group=1000, run_as_non_root=True
+                        ),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="setup",
+                                image=args.client_image,
+                                command=["/bin/sh", "-c"],
+                                args=[script],
+                                env=env,
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
+                                ],
+                                security_context=restricted_container(),
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[server]),
+        )
+        self.setup = setup
+
+        self.access = {}
+        for workload, grant in args.grants.items():
+            access_key, secret_key = keys[workload]
+            secret_name = f"{workload}-object-store"
+            for namespace in grant.namespaces:
+                k8s.core.v1.Secret(
+                    f"{name}-{workload}-keys-{namespace}",
+                    metadata=naming.metadata(secret_name, namespace, labels),
+                    type="Opaque",
+                    string_data={
+                        ACCESS_KEY_FIELD: access_key.result,
+                        SECRET_KEY_FIELD: secret_key.result,
+                    },
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=list(args.namespace_resources)
+                    ),
+                )
+            home = grant.namespaces[0]
+            self.access[workload] = StorageAccess(
+                access_key_id=SecretRef(home, secret_name, ACCESS_KEY_FIELD),
+                secret_access_key=SecretRef(home, secret_name, SECRET_KEY_FIELD),
+                access_key_id_value=access_key.result,
+                secret_access_key_value=secret_key.result,
+            )
+        self.register_outputs({"endpoint": self.endpoint, "buckets": list(args.buckets)})

@@ -1,0 +1,62 @@
+"""Shared fixtures: every stack planned once per session under Pulumi's mock engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.plan.engine import plan
+from infra.plan.stackfiles import REPO_ROOT, known_stacks
+
+STACKS = known_stacks()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/*.json from the current program instead of comparing.",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def snapshots() -> dict[str, dict[str, Any]]:
+    """``Snapshot.to_dict()`` of every stack in stacks/, keyed by stack name."""
+    return {stack: plan(stack).to_dict() for stack in STACKS}
+
+
+def k8s_objects(snapshot: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(resource, manifest) for every Kubernetes object the stack declares itself."""
+    for resource in snapshot["resources"]:
+        inputs = resource["inputs"]
+        if resource["type"].startswith("kubernetes:") and "kind" in inputs:
+            yield resource, inputs
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """A copy of Pulumi.yaml and stacks/ in which tests write their own stack files."""
+
+    def make(stacks: dict[str, str]) -> Path:
+        root = tmp_path / "project"
+        (root / "stacks").mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+        for name, text in stacks.items():
+            (root / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
+        return root
+
+    return make
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,165 @@
+"""The `pdk` command as a user runs it: a separate process, real stack files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from infra.plan.stackfiles import REPO_ROOT
+
+LOCAL = (REPO_ROOT / "stacks" / "Pulumi.local.yaml").read_text()
+
+
+def pdk(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(cwd), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def copy_project(tmp_path: Path) -> Path:
+    """A throwaway copy of the project whose stack files a test may edit."""
+    root = tmp_path / "repo"
+    for name in ("infra", "stacks"):
+        shutil.copytree(REPO_ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    return root
+
+
+def test_plan_json_is_stable_and_redacted() -> None:
+    first, second = pdk("plan", "-s", "local", "--json"), pdk("plan", "-s", "local", "--json")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    document = json.loads(first.stdout)
+    assert set(document) == {"stack", "resources", "outputs"}
+    assert document["stack"] == "local"
+    for resource in document["resources"]:
+        assert {"type", "name", "parent", "inputs", "dependencies"} <= set(resource)
+    assert "mock-generated-secret" not in first.stdout
+
+
+def test_plan_prints_components_counts_and_outputs() -> None:
+    result = pdk("plan", "-s", "onprem")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "Plan for stack 'onprem'" in text
+    assert "pdk:target:InClusterPostgres cluster-postgres" in text
+    assert "StatefulSet cluster-postgres-server" in text and "[protected]" in text
+    assert "Resources by type" in text and "kubernetes:core/v1:Secret" in text
+    assert "Stack outputs" in text and "findResourcesCommand" in text
+
+
+def test_unknown_stack_lists_the_known_ones() -> None:
+    result = pdk("plan", "-s", "staging")
+    assert result.returncode == 2
+    assert "Unknown stack 'staging'. Known stacks: local, onprem." in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_invalid_config_fails_once_without_traceback(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    (root / "stacks" / "Pulumi.broken.yaml").write_text(
+        "config:\n  pdk-deployer:target: existing\n  pdk-deployer:sharedFsType: nfs\n"
+        "  pdk-deployer:postgresStorageSize: lots\n"
+    )
+    result = pdk("plan", "-s", "broken", cwd=root)
+    assert result.returncode == 2
+    assert "Stack 'broken' has 2 configuration problems:" in result.stderr
+    assert "sharedFsNfsServer" in result.stderr and "postgresStorageSize" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # nothing was planned
+
+
+def test_stack_file_that_is_not_yaml(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    (root / "stacks" / "Pulumi.bad.yaml").write_text("config: [unclosed\n")
+    result = pdk("plan", "-s", "bad", cwd=root)
+    assert result.returncode == 2
+    assert "stacks/Pulumi.bad.yaml is not valid YAML" in result.stderr
+
+
+def test_diff_of_a_stack_with_itself_is_empty() -> None:
+    result = pdk("diff", "local", "local")
+    assert result.returncode == 0, result.stderr
+    assert "no differences" in result.stdout
+
+
+def test_diff_between_stacks_shows_changed_properties() -> None:
+    result = pdk("diff", "local", "onprem")
+    assert result.returncode == 1, result.stderr
+    assert "~ PersistentVolume cluster-shared-fs-volume-default" in result.stdout
+    assert "inputs.spec.nfs.server: (absent) -> 'nfs.pdk.internal'" in result.stdout
+    assert "protect: False -> True" in result.stdout
+    assert "labels hidden" in result.stdout
+    shown = pdk("diff", "local", "onprem", "--all")
+    assert "pdk-deployer/stack: 'local' -> 'onprem'" in shown.stdout
+
+
+def test_diff_json() -> None:
+    result = pdk("diff", "local", "onprem", "--json")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["left"] == "local" and document["right"] == "onprem"
+    assert not document["added"] and not document["removed"]
+    assert {
+        "type": "kubernetes:core/v1:PersistentVolume",
+        "name": "cluster-shared-fs-volume-default",
+    } in [{"type": c["type"], "name": c["name"]} for c in document["changed"]]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_diff_against_a_git_ref(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    git: Callable[..., subprocess.CompletedProcess[str]] = lambda *a: subprocess.run(  # noqa: E731
+        ["git", "-C", str(root), *a], capture_output=True, text=True, check=True
+    )
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    stack_file = root / "stacks" / "Pulumi.local.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace("postgresStorageSize: 5Gi", "postgresStorageSize: 8Gi")
+    )
+    result = pdk("diff", "-s", "local", "--against", "HEAD", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "local@HEAD -> local" in result.stdout
+    assert "requests.storage: '5Gi' -> '8Gi'" in result.stdout
+    git("checkout", "--", ".")
+    assert pdk("diff", "-s", "local", "--against", "HEAD", cwd=root).returncode == 0
+    missing = pdk("diff", "-s", "local", "--against", "no-such-ref", cwd=root)
+    assert missing.returncode == 2 and "cannot read git ref 'no-such-ref'" in missing.stderr
+
+
+def test_diff_needs_two_stacks_or_a_ref() -> None:
+    result = pdk("diff", "local")
+    assert result.returncode == 2
+    assert "name two stacks" in result.stderr
+
+
+def test_stacks_and_config_keys() -> None:
+    assert pdk("stacks").stdout.split() == ["local", "onprem"]
+    keys = pdk("config-keys").stdout
+    assert "pdk-deployer:sharedFsNfsServer" in keys and "(required)" in keys
+
+
+def test_schema_check_detects_a_stale_pulumi_yaml(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    assert pdk("schema", cwd=root).returncode == 0
+    project = root / "Pulumi.yaml"
+    project.write_text(project.read_text().replace("default: 20Gi", "default: 10Gi"))
+    stale = pdk("schema", cwd=root)
+    assert stale.returncode == 2 and "Pulumi.yaml is stale" in stale.stderr
+    assert pdk("schema", "--write", cwd=root).returncode == 0
+    assert pdk("schema", cwd=root).returncode == 0

@@ -1,0 +1,255 @@
+"""Config validation: one test per message a user can meet, plus what valid config becomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import (
+    KEYS,
+    OFFLINE_SECRET,
+    ConfigError,
+    StackConfig,
+    load_config,
+    split_label,
+    split_taint,
+)
+
+BASE = {"target": "existing"}
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: lab, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: admin, user: {token: tok-123}}]
+contexts: [{name: lab-admin, context: {cluster: lab, user: admin}}]
+current-context: lab-admin
+"""
+
+
+def problems(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config("test", raw, secret_keys)
+    assert caught.value.stack == "test"
+    return [problem.render() for problem in caught.value.problems]
+
+
+def only_problem(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> str:
+    found = problems(raw, secret_keys)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_minimal_config_takes_declared_defaults() -> None:
+    config = load_config("test", BASE)
+    assert isinstance(config, StackConfig)
+    assert config.gpu.enabled is True
+    assert config.postgres.storage_size == "20Gi"
+    assert config.shared_fs.type == "hostPath"
+    assert config.ephemeral is False
+
+
+def test_strings_from_pulumi_are_coerced_to_types() -> None:
+    config = load_config("test", {**BASE, "ephemeral": "true", "gpuEnabled": "false"})
+    assert config.ephemeral is True
+    assert config.gpu.enabled is False
+
+
+def test_missing_required_key() -> None:
+    message = only_problem({})
+    assert message.startswith("pdk-deployer:target = (not set): is required and not set.")
+    assert "Allowed: existing." in message
+    assert "pulumi config set target existing --stack test" in message
+
+
+def test_unknown_key_suggests_the_closest_known_one() -> None:
+    message = only_problem({**BASE, "postgresStorgeSize": "5Gi"})
+    assert "pdk-deployer:postgresStorgeSize = '5Gi': is not a known key." in message
+    assert "did you mean 'postgresStorageSize'?" in message
+    assert "pulumi config rm postgresStorgeSize --stack test" in message
+
+
+def test_value_outside_the_allowed_set() -> None:
+    message = only_problem({**BASE, "sharedFsType": "smb"})
+    assert "pdk-deployer:sharedFsType = 'smb': is not one of the allowed values." in message
+    assert "Allowed: nfs, hostPath." in message
+
+
+def test_unknown_target() -> None:
+    message = only_problem({"target": "azure"})
+    assert "pdk-deployer:target = 'azure': is not one of the allowed values" in message
+
+
+def test_wrong_type() -> None:
+    message = only_problem({**BASE, "ephemeral": "sometimes"})
+    assert "pdk-deployer:ephemeral = 'sometimes': has the wrong type" in message
+    assert "Allowed: true, false." in message
+
+
+def test_storage_quantity_without_unit_rule() -> None:
+    message = only_problem({**BASE, "postgresStorageSize": "20 gigabytes"})
+    assert "is not a Kubernetes storage quantity" in message
+    assert "e.g. 20Gi" in message
+
+
+def test_zero_quantity_is_rejected() -> None:
+    assert "is not a Kubernetes storage quantity" in only_problem(
+        {**BASE, "minioStorageSize": "0Gi"}
+    )
+
+
+def test_node_label_shape() -> None:
+    message = only_problem({**BASE, "gpuNodeLabel": "gpu-worker"})
+    assert "pdk-deployer:gpuNodeLabel = 'gpu-worker': is not a node label" in message
+    assert "KEY=VALUE" in message
+
+
+def test_taint_effect_must_be_a_kubernetes_effect() -> None:
+    message = only_problem({**BASE, "gpuTaint": "nvidia.com/gpu=present:Never"})
+    assert "is not a node taint" in message
+    assert "NoSchedule, PreferNoSchedule, NoExecute" in message
+
+
+def test_unpinned_image() -> None:
+    message = only_problem({**BASE, "minioImage": "minio/minio:latest"})
+    assert "pdk-deployer:minioImage = 'minio/minio:latest': is not pinned" in message
+    assert "pin it, e.g. minio/minio:<version>" in message
+
+
+def test_image_without_any_tag_is_unpinned() -> None:
+    assert "is not pinned" in only_problem({**BASE, "postgresImage": "postgres"})
+
+
+def test_image_pinned_by_digest_is_accepted() -> None:
+    image = "postgres@sha256:" + "a" * 64
+    assert load_config("test", {**BASE, "postgresImage": image}).postgres.image == image
+
+
+def test_malformed_image_reference() -> None:
+    assert "is not a container image reference" in only_problem(
+        {**BASE, "postgresImage": "Postgres 13"}
+    )
+
+
+def test_unsupported_kubernetes_version() -> None:
+    message = only_problem({**BASE, "kubernetesVersion": "1.20"})
+    assert "is not a supported Kubernetes version" in message
+    assert "1.29" in message and "1.35" in message
+
+
+def test_registry_with_scheme() -> None:
+    message = only_problem({**BASE, "registry": "https://registry.example.com/pdk"})
+    assert "is not an image registry prefix" in message
+    assert "drop any 'https://'" in message
+
+
+def test_deployment_id_must_be_a_short_dns_label() -> None:
+    message = only_problem({**BASE, "deploymentId": "My_Deployment"})
+    assert "pdk-deployer:deploymentId = 'My_Deployment': is not a short DNS label" in message
+
+
+def test_nfs_server_must_be_an_address() -> None:
+    message = only_problem({**BASE, "sharedFsType": "nfs", "sharedFsNfsServer": "nfs://server"})
+    assert "is not a host name or IP address" in message
+
+
+def test_shared_path_must_be_absolute() -> None:
+    assert "is not an absolute path" in only_problem({**BASE, "sharedFsPath": "exports/pdk"})
+
+
+def test_nfs_without_server() -> None:
+    message = only_problem({**BASE, "sharedFsType": "nfs"})
+    assert (
+        "pdk-deployer:sharedFsNfsServer = (not set): is required when sharedFsType is nfs"
+        in message
+    )
+
+
+def test_nfs_server_with_host_path_is_contradictory() -> None:
+    message = only_problem({**BASE, "sharedFsNfsServer": "10.0.0.5"})
+    assert "is set but sharedFsType is hostPath" in message
+    assert "pulumi config rm sharedFsNfsServer" in message
+
+
+def test_plain_text_kubeconfig_is_refused_and_not_echoed() -> None:
+    message = only_problem({**BASE, "kubeconfig": KUBECONFIG})
+    assert "pdk-deployer:kubeconfig = '[hidden]': is stored in plain text" in message
+    assert "tok-123" not in message
+
+
+def test_kubeconfig_that_is_not_yaml() -> None:
+    message = only_problem({**BASE, "kubeconfig": "clusters: [unclosed"}, frozenset({"kubeconfig"}))
+    assert "pdk-deployer:kubeconfig = '[secret]': is not valid YAML (line" in message
+    assert "pulumi config set --secret kubeconfig" in message
+
+
+def test_yaml_that_is_not_a_kubeconfig() -> None:
+    message = only_problem({**BASE, "kubeconfig": "just: a map"}, frozenset({"kubeconfig"}))
+    assert "is YAML but not a kubeconfig" in message
+
+
+def test_context_missing_from_kubeconfig() -> None:
+    message = only_problem(
+        {**BASE, "kubeconfig": KUBECONFIG, "kubeContext": "prod"}, frozenset({"kubeconfig"})
+    )
+    assert "pdk-deployer:kubeContext = 'prod': is not a context in the kubeconfig" in message
+    assert "Allowed: lab-admin." in message
+
+
+def test_valid_secret_kubeconfig_and_context() -> None:
+    config = load_config(
+        "test",
+        {**BASE, "kubeconfig": KUBECONFIG, "kubeContext": "lab-admin"},
+        frozenset({"kubeconfig"}),
+    )
+    assert config.cluster.context == "lab-admin"
+
+
+def test_undecrypted_kubeconfig_is_not_parsed_offline() -> None:
+    config = load_config("test", {**BASE, "kubeconfig": OFFLINE_SECRET}, frozenset({"kubeconfig"}))
+    assert config.cluster.kubeconfig == OFFLINE_SECRET
+
+
+def test_key_of_another_target() -> None:
+    field = next(spec for spec in KEYS.values() if spec.targets)
+    assert field.targets == ("existing",)
+    # Only one target exists so far; fake a key restricted elsewhere to exercise the rule.
+    original = KEYS[field.key]
+    KEYS[field.key] = type(original)(**{**original.__dict__, "targets": ("aws",)})
+    try:
+        message = only_problem({**BASE, field.key: "x"})
+    finally:
+        KEYS[field.key] = original
+    assert f"pdk-deployer:{field.key} = 'x': only applies to target aws, not 'existing'" in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(
+        {
+            "target": "existing",
+            "ephemeral": "maybe",
+            "postgresStorageSize": "big",
+            "gpuTaint": "bad",
+            "colour": "blue",
+        }
+    )
+    assert len(found) == 4  # unknown key, bad bool, bad size, bad taint
+    assert str(ConfigError("test")).startswith("Stack 'test' has 0 configuration problems")
+
+
+def test_error_text_lists_problems_one_per_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config("dev", {"ephemeral": "maybe"})
+    text = str(caught.value)
+    assert text.splitlines()[0] == "Stack 'dev' has 2 configuration problems:"
+    assert all(line.startswith("  - pdk-deployer:") for line in text.splitlines()[1:])
+
+
+def test_label_and_taint_parsing() -> None:
+    assert split_label("nodegroup-role=gpu-worker") == ("nodegroup-role", "gpu-worker")
+    assert split_taint("nvidia.com/gpu=present:NoSchedule") == (
+        "nvidia.com/gpu",
+        "present",
+        "NoSchedule",
+    )
+    assert split_taint("dedicated:NoExecute") == ("dedicated", "", "NoExecute")

@@ -22,6 +22,7 @@ test: $(STAMP)
 ## Linter and type checker over infra/ (the program and the CLI), tests and benchmarks.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 ## Rewrite the golden plans after an intended change; review the diff before committing.

@@ -68,12 +68,17 @@ for bucket in $BUCKETS; do mc mb --ignore-existing "pdk/$bucket"; done
 
 # Each workload gets its own user and policy. `policy create` overwrites and `user add` resets
 # the secret, so a re-run converges; `policy attach` fails when already attached, hence the check.
+# Only shell built-ins and mc, so the script needs nothing else from the minimal mc image.
 _SETUP_USER = """\
 printf '%s' "$POLICY_{upper}" > /tmp/{workload}-policy.json
 mc admin policy create pdk pdk-{workload} /tmp/{workload}-policy.json
 mc admin user add pdk "${upper}_ACCESS_KEY" "${upper}_SECRET_KEY"
-mc admin policy attach pdk pdk-{workload} --user "${upper}_ACCESS_KEY" \\
-  || mc admin user info pdk "${upper}_ACCESS_KEY" | grep -q "pdk-{workload}"
+if ! mc admin policy attach pdk pdk-{workload} --user "${upper}_ACCESS_KEY"; then
+  case "$(mc admin user info pdk "${upper}_ACCESS_KEY")" in
+    *pdk-{workload}*) echo "policy pdk-{workload} already attached" ;;
+    *) exit 1 ;;
+  esac
+fi
 """
 
 
@@ -173,7 +178,15 @@ class MinioObjectStore(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="minio",
                                 image=args.image,
-                                args=["server", "/data", "--console-address", f":{CONSOLE_PORT}"],
+                                # Non-root: the default certs dir under $HOME is not writable.
+                                args=[
+                                    "server",
+                                    "/data",
+                                    "--console-address",
+                                    f":{CONSOLE_PORT}",
+                                    "--certs-dir",
+                                    "/tmp/certs",
+                                ],
                                 env_from=[
                                     k8s.core.v1.EnvFromSourceArgs(
                                         secret_ref=k8s.core.v1.SecretEnvSourceArgs(

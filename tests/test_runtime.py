@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
-from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -47,11 +46,7 @@ def test_runtime_config_reads_the_project_namespace_only(pulumi_env: Any) -> Non
 
 def test_bad_config_stops_the_program_before_any_registration(pulumi_env: Any) -> None:
     pulumi_env({"target": "existing", "sharedFsType": "nfs"})
-    monitor = engine._RecordingMonitor()
-    settings.reset_options(project=PROJECT, stack="ci", preview=False)
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT, stack="ci", preview=False, monitor=monitor
-    )
+    monitor = engine.use_mock_engine("ci")
     with pytest.raises(pulumi.RunError) as caught:
         _sync_await(run_pulumi_func(run))
     assert "Stack 'ci' has 1 configuration problem:" in str(caught.value)
@@ -61,11 +56,7 @@ def test_bad_config_stops_the_program_before_any_registration(pulumi_env: Any) -
 
 def test_good_config_registers_the_stack(pulumi_env: Any) -> None:
     pulumi_env({"target": "existing", "gpuEnabled": "false"})
-    monitor = engine._RecordingMonitor()
-    settings.reset_options(project=PROJECT, stack="ci", preview=False)
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT, stack="ci", preview=False, monitor=monitor
-    )
+    monitor = engine.use_mock_engine("ci")
     _sync_await(run_pulumi_func(run))
     types = {record.type for record in monitor.recorded.values()}
     assert "kubernetes:apps/v1:StatefulSet" in types

@@ -87,7 +87,9 @@ class _Recorded:
     provider: str | None
 
 
-class _RecordingMonitor(mocks.MockMonitor):
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, keeping each registration's parent, dependencies and options."""
+
     def __init__(self) -> None:
         super().__init__(_Mocks())
         self.recorded: dict[str, _Recorded] = {}
@@ -134,16 +136,22 @@ async def _resolve_outputs(raw: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def use_mock_engine(stack: str) -> RecordingMonitor:
+    """Points the Pulumi runtime of this process at a fresh recording mock monitor."""
+    monitor = RecordingMonitor()
+    settings.reset_options(project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
+    )
+    return monitor
+
+
 def run_program(stack: str, config: StackConfig) -> Snapshot:
     """Registers the stack's resources against the recording mock monitor."""
     from infra.program import build
 
     started = time.perf_counter()
-    monitor = _RecordingMonitor()
-    settings.reset_options(project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
-    )
+    monitor = use_mock_engine(stack)
     pulumi.runtime.set_all_config({})
     outputs: dict[str, Any] = {}
 

@@ -12,7 +12,7 @@ import pulumi_random as random
 
 from infra.contract import SecretRef, StorageAccess, Workload
 from infra.naming import Naming
-from infra.targets.common.pods import restricted_container, secret_env
+from infra.targets.common.pods import secret_env, setup_job, single_replica_statefulset
 
 API_PORT = 9000
 CONSOLE_PORT = 9001
@@ -152,94 +152,55 @@ class MinioObjectStore(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        retention = "Delete" if naming.ephemeral else "Retain"
-        server = k8s.apps.v1.StatefulSet(
+        server = single_replica_statefulset(
             f"{name}-server",
-            metadata=naming.metadata("minio", args.namespace, labels),
-            spec=k8s.apps.v1.StatefulSetSpecArgs(
-                service_name=service.metadata.name,
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=(
-                    k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
-                        when_deleted=retention, when_scaled=retention
-                    )
-                ),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**naming.labels, **labels}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_user=1000,
-                            run_as_group=1000,
-                            fs_group=1000,
-                            run_as_non_root=True,
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="minio",
-                                image=args.image,
-                                # Non-root: the default certs dir under $HOME is not writable.
-                                args=[
-                                    "server",
-                                    "/data",
-                                    "--console-address",
-                                    f":{CONSOLE_PORT}",
-                                    "--certs-dir",
-                                    "/tmp/certs",
-                                ],
-                                env_from=[
-                                    k8s.core.v1.EnvFromSourceArgs(
-                                        secret_ref=k8s.core.v1.SecretEnvSourceArgs(
-                                            name=root.metadata.name
-                                        )
-                                    )
-                                ],
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(
-                                        name="api", container_port=API_PORT
-                                    ),
-                                    k8s.core.v1.ContainerPortArgs(
-                                        name="console", container_port=CONSOLE_PORT
-                                    ),
-                                ],
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")
-                                ],
-                                readiness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(
-                                        path="/minio/health/ready", port=API_PORT
-                                    ),
-                                    period_seconds=10,
-                                ),
-                                liveness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(
-                                        path="/minio/health/live", port=API_PORT
-                                    ),
-                                    period_seconds=20,
-                                ),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "250m", "memory": "512Mi"},
-                                    limits={"memory": "4Gi"},
-                                ),
-                                security_context=restricted_container(),
-                            )
-                        ],
-                    ),
-                ),
-                volume_claim_templates=[
-                    k8s.core.v1.PersistentVolumeClaimArgs(
-                        metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=naming.labels),
-                        spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                            access_modes=["ReadWriteOnce"],
-                            storage_class_name=args.storage_class or None,
-                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                                requests={"storage": args.storage_size}
-                            ),
-                        ),
+            naming=naming,
+            name="minio",
+            namespace=args.namespace,
+            labels=labels,
+            service_name=service.metadata.name,
+            run_as=1000,
+            data_mount="/data",
+            storage_size=args.storage_size,
+            storage_class=args.storage_class,
+            container={
+                "name": "minio",
+                "image": args.image,
+                # Non-root: the default certs dir under $HOME is not writable.
+                "args": [
+                    "server",
+                    "/data",
+                    "--console-address",
+                    f":{CONSOLE_PORT}",
+                    "--certs-dir",
+                    "/tmp/certs",
+                ],
+                "env_from": [
+                    k8s.core.v1.EnvFromSourceArgs(
+                        secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=root.metadata.name)
                     )
                 ],
-            ),
-            opts=naming.stateful(child),
+                "ports": [
+                    k8s.core.v1.ContainerPortArgs(name="api", container_port=API_PORT),
+                    k8s.core.v1.ContainerPortArgs(name="console", container_port=CONSOLE_PORT),
+                ],
+                "readiness_probe": k8s.core.v1.ProbeArgs(
+                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                        path="/minio/health/ready", port=API_PORT
+                    ),
+                    period_seconds=10,
+                ),
+                "liveness_probe": k8s.core.v1.ProbeArgs(
+                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                        path="/minio/health/live", port=API_PORT
+                    ),
+                    period_seconds=20,
+                ),
+                "resources": k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "4Gi"}
+                ),
+            },
+            opts=child,
         )
         self.endpoint = pulumi.Output.concat(
             "http://",
@@ -294,41 +255,17 @@ class MinioObjectStore(pulumi.ComponentResource):
                         f"{upper}_{kind}_KEY", workload_keys.metadata.name, f"{upper}_{kind}_KEY"
                     )
                 )
-        setup = k8s.batch.v1.Job(
+        setup = setup_job(
             f"{name}-setup",
-            metadata=naming.metadata(
-                None, args.namespace, {**labels, "app.kubernetes.io/component": "setup"}
-            ),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=6,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=naming.labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="OnFailure",
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_user=1000, run_as_group=1000, run_as_non_root=True
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="setup",
-                                image=args.client_image,
-                                command=["/bin/sh", "-c"],
-                                args=[script],
-                                env=env,
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
-                                ],
-                                security_context=restricted_container(),
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()
-                            )
-                        ],
-                    ),
-                ),
-            ),
+            naming=naming,
+            namespace=args.namespace,
+            labels=labels,
+            run_as=1000,
+            container_name="setup",
+            image=args.client_image,
+            script=script,
+            env=env,
+            scratch="/tmp",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[server]),
         )
         self.setup = setup

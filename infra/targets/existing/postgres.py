@@ -10,7 +10,7 @@ import pulumi_random as random
 
 from infra.contract import DATABASES, Postgres
 from infra.naming import Naming
-from infra.targets.common.pods import restricted_container, secret_env
+from infra.targets.common.pods import secret_env, setup_job, single_replica_statefulset
 
 PORT = 5432
 USER = "pdk"
@@ -88,108 +88,53 @@ class InClusterPostgres(pulumi.ComponentResource):
             period_seconds=10,
             failure_threshold=6,
         )
-        # Deleting the StatefulSet must not take the data with it, unless the stack is throwaway.
-        retention = "Delete" if naming.ephemeral else "Retain"
-        statefulset = k8s.apps.v1.StatefulSet(
+        statefulset = single_replica_statefulset(
             f"{name}-server",
-            metadata=naming.metadata("postgres", args.namespace, labels),
-            spec=k8s.apps.v1.StatefulSetSpecArgs(
-                service_name=service.metadata.name,
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=(
-                    k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
-                        when_deleted=retention, when_scaled=retention
-                    )
-                ),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**naming.labels, **labels}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        # 999 is the postgres user of the official image; fsGroup makes the
-                        # volume writable for it without running the entrypoint as root.
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_user=999, run_as_group=999, fs_group=999, run_as_non_root=True
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="postgres",
-                                image=args.image,
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(
-                                        name="postgres", container_port=PORT
-                                    )
-                                ],
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=USER),
-                                    secret_env(
-                                        "POSTGRES_PASSWORD", secret.metadata.name, "password"
-                                    ),
-                                    k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA),
-                                ],
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="data", mount_path=DATA_MOUNT)
-                                ],
-                                readiness_probe=probe,
-                                liveness_probe=probe,
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "250m", "memory": "512Mi"},
-                                    limits={"memory": "2Gi"},
-                                ),
-                                security_context=restricted_container(),
-                            )
-                        ],
-                    ),
-                ),
-                volume_claim_templates=[
-                    k8s.core.v1.PersistentVolumeClaimArgs(
-                        metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=naming.labels),
-                        spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                            access_modes=["ReadWriteOnce"],
-                            storage_class_name=args.storage_class or None,
-                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                                requests={"storage": args.storage_size}
-                            ),
-                        ),
-                    )
+            naming=naming,
+            name="postgres",
+            namespace=args.namespace,
+            labels=labels,
+            service_name=service.metadata.name,
+            # 999 is the postgres user of the official image.
+            run_as=999,
+            data_mount=DATA_MOUNT,
+            storage_size=args.storage_size,
+            storage_class=args.storage_class,
+            container={
+                "name": "postgres",
+                "image": args.image,
+                "ports": [k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT)],
+                "env": [
+                    k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=USER),
+                    secret_env("POSTGRES_PASSWORD", secret.metadata.name, "password"),
+                    k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA),
                 ],
-            ),
-            opts=naming.stateful(child),
+                "readiness_probe": probe,
+                "liveness_probe": probe,
+                "resources": k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "2Gi"}
+                ),
+            },
+            opts=child,
         )
         host = pulumi.Output.concat(
             service.metadata.name, ".", service.metadata.namespace, ".svc.cluster.local"
         )
-        databases_job = k8s.batch.v1.Job(
+        databases_job = setup_job(
             f"{name}-databases",
-            metadata=naming.metadata(
-                None, args.namespace, {**labels, "app.kubernetes.io/component": "setup"}
-            ),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=6,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=naming.labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="OnFailure",
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_user=999, run_as_group=999, run_as_non_root=True
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="create-databases",
-                                image=args.image,
-                                command=["/bin/sh", "-c"],
-                                args=[_CREATE_DATABASES.format(databases=" ".join(DATABASES))],
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(name="PGHOST", value=host),
-                                    k8s.core.v1.EnvVarArgs(name="PGPORT", value=str(PORT)),
-                                    k8s.core.v1.EnvVarArgs(name="PGUSER", value=USER),
-                                    secret_env("PGPASSWORD", secret.metadata.name, "password"),
-                                ],
-                                security_context=restricted_container(),
-                            )
-                        ],
-                    ),
-                ),
-            ),
+            naming=naming,
+            namespace=args.namespace,
+            labels=labels,
+            run_as=999,
+            container_name="create-databases",
+            image=args.image,
+            script=_CREATE_DATABASES.format(databases=" ".join(DATABASES)),
+            env=[
+                k8s.core.v1.EnvVarArgs(name="PGHOST", value=host),
+                k8s.core.v1.EnvVarArgs(name="PGPORT", value=str(PORT)),
+                k8s.core.v1.EnvVarArgs(name="PGUSER", value=USER),
+                secret_env("PGPASSWORD", secret.metadata.name, "password"),
+            ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[statefulset]),
         )
         self.postgres = Postgres(

@@ -36,8 +36,12 @@ def one_run(stack: str) -> tuple[float, dict[str, float]]:
         check=True,
     )
     wall = time.perf_counter() - started
-    timings = json.loads(result.stderr.strip().splitlines()[-1])["timings"]
-    return wall, timings
+    lines = result.stderr.strip().splitlines()
+    timing_lines = [line for line in lines if line.startswith('{"timings"')]
+    for line in lines:
+        if line not in timing_lines:
+            print(f"  (stderr of a {stack} run: {line})")
+    return wall, json.loads(timing_lines[-1])["timings"]
 
 
 def main() -> None:

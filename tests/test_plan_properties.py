@@ -261,3 +261,19 @@ def test_containers_run_restricted(snapshots: dict[str, Any], stack: str) -> Non
             context = container["securityContext"]
             assert context["allowPrivilegeEscalation"] is False
             assert context["capabilities"]["drop"] == ["ALL"]
+
+
+def test_storage_class_reaches_both_data_volumes() -> None:
+    from infra.config import load_config
+    from infra.plan.engine import run_program
+
+    def classes(raw: dict[str, str]) -> list[Any]:
+        snapshot = run_program("sc", load_config("sc", {"target": "existing", **raw})).to_dict()
+        return [
+            template["spec"].get("storageClassName")
+            for manifest in by_kind(snapshot, "StatefulSet")
+            for template in manifest["spec"]["volumeClaimTemplates"]
+        ]
+
+    assert classes({"kubeStorageClass": "fast-ssd"}) == ["fast-ssd", "fast-ssd"]
+    assert classes({}) == [None, None]  # the cluster's default StorageClass

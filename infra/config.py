@@ -17,7 +17,6 @@ allowed and how to fix it.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -434,16 +433,6 @@ def _set_fix(stack: str, key: str, value: str = "VALUE") -> str:
     return f"pulumi config set {key} {value} --stack {stack}"
 
 
-def _coerce(spec: KeySpec, raw: Any) -> Any:
-    """Pulumi hands every value over as a string; arrays arrive as JSON text."""
-    if get_origin(spec.annotation) is list and isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw
-    return raw
-
-
 def _allowed_for(spec: KeySpec) -> str:
     annotation = spec.annotation
     if get_origin(annotation) is Literal:
@@ -621,7 +610,6 @@ def load_config(
                 )
             )
             continue
-        value = _coerce(spec, value)
         if spec.group is None:
             nested[spec.field_name] = value
         else:

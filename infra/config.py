@@ -17,6 +17,7 @@ allowed and how to fix it.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,11 +55,21 @@ _LABEL_NAME = re.compile(
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _IMAGE = re.compile(
-    r"^(?P<repo>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    # A port may only follow the first component, and only when a path follows it: in
+    # "team/app:1" the ":1" is a tag, in "localhost:5000/app:1" the ":5000" is a port.
+    r"^(?P<repo>[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+(?=/))?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
     r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
 _REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_CHART_VERSION = re.compile(
+    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
+_DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+"""The RFC 1918 ranges: the default for who may reach exposed services, so a fresh stack is
+reachable from the site's network but not from the internet until someone decides it should be."""
 
 
 def _quantity(value: str) -> str:
@@ -162,6 +173,50 @@ def _absolute_path(value: str) -> str:
     return value
 
 
+def _chart_version(value: str) -> str:
+    if not _CHART_VERSION.match(value):
+        raise _fail(
+            "is not a version",
+            "an exact semantic version such as 1.17.2 or v1.17.2 (no ranges, no 'latest')",
+            "copy the version from the chart's or project's release page",
+        )
+    return value
+
+
+def _source_ranges(value: str) -> str:
+    ranges = [part.strip() for part in value.split(",")]
+    for cidr in ranges:
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise _fail(
+                f"contains {cidr!r}, which is not a network in CIDR notation",
+                "comma-separated CIDRs with host bits zero, e.g. 10.0.0.0/8,203.0.113.7/32",
+                "write each range as ADDRESS/PREFIX",
+            ) from None
+    return ",".join(ranges)
+
+
+def _domain(value: str) -> str:
+    if not _DOMAIN.match(value):
+        raise _fail(
+            "is not a DNS domain",
+            "lowercase DNS labels joined by dots, e.g. example.com or models.pdk.internal",
+            "give the domain only, without scheme or port",
+        )
+    return value
+
+
+def _slot_count(value: int) -> int:
+    if not 1 <= value <= 16:
+        raise _fail(
+            "is not a GPU count per pod",
+            "1 to 16, at most the GPUs of one GPU node",
+            "set it to the GPU count of your GPU nodes",
+        )
+    return value
+
+
 Quantity = Annotated[str, AfterValidator(_quantity)]
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 NodeLabel = Annotated[str, AfterValidator(_node_label)]
@@ -171,6 +226,11 @@ KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
 RegistryPrefix = Annotated[str, AfterValidator(_registry)]
 Host = Annotated[str, AfterValidator(_host)]
 AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
+ChartVersion = Annotated[str, AfterValidator(_chart_version)]
+SourceRanges = Annotated[str, AfterValidator(_source_ranges)]
+Domain = Annotated[str, AfterValidator(_domain)]
+ServiceType = Literal["LoadBalancer", "NodePort"]
+SlotCount = Annotated[int, AfterValidator(_slot_count)]
 
 
 class _Model(BaseModel):
@@ -220,6 +280,11 @@ class GpuConfig(_Model):
     )
     cpu_node_label: NodeLabel = Field(
         "nodegroup-role=cpu-worker", description="Label (KEY=VALUE) carried by CPU nodes."
+    )
+    device_plugin_chart_version: ChartVersion = Field(
+        "0.17.4",
+        description="Version of NVIDIA's nvidia-device-plugin Helm chart, installed on targets "
+        "whose GPU nodes do not ship the plugin.",
     )
 
 
@@ -280,6 +345,137 @@ class MinioConfig(_Model):
     )
 
 
+class ExposeConfig(_Model):
+    """How the three user-facing endpoints (MLDM proxy, MLDE ingress, KServe gateway) are
+    reached from outside the cluster."""
+
+    service_type: ServiceType = Field(
+        "LoadBalancer",
+        description="LoadBalancer: one cloud or MetalLB address per endpoint. NodePort: a port "
+        "on every node, for kind/minikube and clusters without a load balancer.",
+    )
+    source_ranges: SourceRanges = Field(
+        PRIVATE_NETWORKS,
+        description="Comma-separated CIDRs allowed through the load balancers. Default: the "
+        "private (RFC 1918) ranges only; add your office or VPN range to open it wider.",
+    )
+
+
+class CertManagerConfig(_Model):
+    """cert-manager, which issues the certificates of KServe's admission webhooks."""
+
+    chart_version: ChartVersion = Field(
+        "v1.20.0",
+        description="Version of the jetstack/cert-manager Helm chart (1.20 supports "
+        "Kubernetes 1.32-1.35).",
+    )
+
+
+class IstioConfig(_Model):
+    """Istio: the ingress gateway and network layer of Knative (KServe Serverless mode)."""
+
+    enabled: bool = Field(
+        True,
+        description="Install Istio. Required by kserveDeploymentMode Serverless; RawDeployment "
+        "serves models through ingress-nginx instead.",
+    )
+    chart_version: ChartVersion = Field(
+        "1.28.6",
+        description="Version of Istio's base, istiod and gateway Helm charts (1.28 supports "
+        "Kubernetes 1.30-1.34; net-istio 1.21 is tested with it).",
+    )
+
+
+class KnativeConfig(_Model):
+    """Knative Serving with its Istio networking layer (KServe Serverless mode only)."""
+
+    serving_version: ChartVersion = Field(
+        "1.21.1",
+        description="Knative Serving release whose official manifests are applied (Knative "
+        "publishes no Helm chart for Serving). 1.21 needs Kubernetes 1.33 or newer; use 1.20.x "
+        "on 1.32.",
+    )
+    net_istio_version: ChartVersion = Field(
+        "1.21.3",
+        description="Knative net-istio release (Knative's Istio networking layer); same minor "
+        "as knativeServingVersion, patch releases differ.",
+    )
+
+
+class KserveConfig(_Model):
+    """KServe, which serves the models the flow deploys."""
+
+    chart_version: ChartVersion = Field(
+        "v0.17.1",
+        description="Version of KServe's Helm charts (kserve-crd, and kserve-resources from "
+        "0.17 on, kserve before). 0.17 supports Kubernetes 1.32-1.34.",
+    )
+    deployment_mode: Literal["Serverless", "RawDeployment"] = Field(
+        "Serverless",
+        description="Serverless: Knative revisions, scale to zero, traffic through Istio. "
+        "RawDeployment: plain Deployments behind ingress-nginx, no Knative or Istio needed.",
+    )
+    domain: Domain = Field(
+        "example.com",
+        description="Domain of model URLs (<model>.<namespace>.<domain>); requests carry it in "
+        "the Host header, so no DNS record is needed.",
+    )
+    models_web_app: bool = Field(
+        False, description="Install the KServe models web app (a UI listing InferenceServices)."
+    )
+    models_web_app_image: PinnedImage = Field(
+        "ghcr.io/kserve/models-web-app:0.16.1",
+        description="Image of the KServe models web app, pinned.",
+    )
+
+
+class IngressConfig(_Model):
+    """ingress-nginx, which fronts the MLDE master (and models in RawDeployment mode)."""
+
+    chart_version: ChartVersion = Field(
+        "4.14.3",
+        description="Version of the ingress-nginx Helm chart. 4.14.3 is the last release: the "
+        "project was retired in March 2026 and gets no further fixes.",
+    )
+
+
+class MldmConfig(_Model):
+    """MLDM (Pachyderm), installed with the pachyderm Helm chart."""
+
+    chart_version: ChartVersion = Field(
+        "2.8.4",
+        description="Version of the pachyderm/pachyderm Helm chart (which also installs MLDE "
+        "through its determined: block).",
+    )
+
+
+class MldeConfig(_Model):
+    """MLDE (Determined), installed through the Pachyderm chart's determined: block."""
+
+    version: ChartVersion = Field(
+        "0.28.1", description="Determined version the master and agents run (detVersion)."
+    )
+    cpu_image: PinnedImage = Field(
+        "determinedai/environments:py-3.8-pytorch-1.12-tf-2.11-cpu-6eceaca",
+        description="Default image of CPU tasks, pinned (the one the PDK guides ran with MLDE "
+        "0.28).",
+    )
+    gpu_image: PinnedImage = Field(
+        "determinedai/environments:cuda-11.3-pytorch-1.12-tf-2.11-gpu-6eceaca",
+        description="Default image of GPU tasks, pinned (the one the PDK guides ran with MLDE "
+        "0.28).",
+    )
+    max_slots_per_pod: SlotCount = Field(
+        1,
+        description="GPUs one task pod may request: at most the GPUs of one GPU node.",
+    )
+    compute_pool: Literal["", "default", "gpu-pool"] = Field(
+        "",
+        description="Resource pool that runs experiments. Empty: gpu-pool when gpuEnabled, "
+        "else default. gpu-pool needs gpuEnabled.",
+    )
+
+
 class StackConfig(_Model):
     """Everything one stack can set. See the module docstring for how keys are named."""
 
@@ -311,6 +507,14 @@ class StackConfig(_Model):
     shared_fs: SharedFsConfig = Field(default_factory=SharedFsConfig)
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
     minio: MinioConfig = Field(default_factory=MinioConfig)
+    expose: ExposeConfig = Field(default_factory=ExposeConfig)
+    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig)
+    istio: IstioConfig = Field(default_factory=IstioConfig)
+    knative: KnativeConfig = Field(default_factory=KnativeConfig)
+    kserve: KserveConfig = Field(default_factory=KserveConfig)
+    ingress: IngressConfig = Field(default_factory=IngressConfig)
+    mldm: MldmConfig = Field(default_factory=MldmConfig)
+    mlde: MldeConfig = Field(default_factory=MldeConfig)
 
 
 def split_label(value: str) -> tuple[str, str]:
@@ -479,6 +683,15 @@ def _problem_from_pydantic(stack: str, error: Mapping[str, Any], raw: Mapping[st
     )
 
 
+_IGNORED_BECAUSE = {
+    "gpuDevicePluginChartVersion": "unset while gpuEnabled is false",
+    "mldeGpuImage": "unset while gpuEnabled is false",
+    "knativeServingVersion": "unset with kserveDeploymentMode RawDeployment (no Knative)",
+    "knativeNetIstioVersion": "unset with kserveDeploymentMode RawDeployment (no Knative)",
+    "istioChartVersion": "unset while istioEnabled is false",
+}
+
+
 def _check_combinations(
     stack: str, nested: Mapping[str, Any], raw: Mapping[str, Any]
 ) -> list[Problem]:
@@ -513,6 +726,48 @@ def _check_combinations(
                 f"--stack {stack}",
             )
         )
+    gpu_enabled = value("gpu", "enabled")
+    mode = value("kserve", "deployment_mode")
+    if mode == "Serverless" and value("istio", "enabled") in (False, "false"):
+        problems.append(
+            Problem(
+                "kserveDeploymentMode",
+                mode,
+                "is Serverless, which routes through Knative and Istio, but istioEnabled is false",
+                "RawDeployment when Istio is off; Serverless needs istioEnabled true",
+                _set_fix(stack, "kserveDeploymentMode", "RawDeployment")
+                + f", or: pulumi config set istioEnabled true --stack {stack}",
+            )
+        )
+    if value("mlde", "compute_pool") == "gpu-pool" and gpu_enabled in (False, "false"):
+        problems.append(
+            Problem(
+                "mldeComputePool",
+                "gpu-pool",
+                "is the GPU pool, but gpuEnabled is false (a CPU-only stack has no GPU pool)",
+                "default, or empty, on a CPU-only stack",
+                _set_fix(stack, "mldeComputePool", "default")
+                + f", or: pulumi config set gpuEnabled true --stack {stack}",
+            )
+        )
+    ignored = {
+        "gpuDevicePluginChartVersion": gpu_enabled in (False, "false"),
+        "mldeGpuImage": gpu_enabled in (False, "false"),
+        "knativeServingVersion": mode == "RawDeployment",
+        "knativeNetIstioVersion": mode == "RawDeployment",
+        "istioChartVersion": value("istio", "enabled") in (False, "false"),
+    }
+    for key, unused in ignored.items():
+        if unused and key in raw:
+            problems.append(
+                Problem(
+                    key,
+                    raw[key],
+                    "is set but unused by this stack's other settings, so it would be ignored",
+                    _IGNORED_BECAUSE[key],
+                    f"pulumi config rm {key} --stack {stack}",
+                )
+            )
     kubeconfig = value("cluster", "kubeconfig")
     if isinstance(kubeconfig, str) and kubeconfig and kubeconfig != OFFLINE_SECRET:
         problems.extend(_check_kubeconfig(stack, kubeconfig, str(value("cluster", "context"))))

@@ -91,6 +91,16 @@ class StorageAccess:
 
 
 @dataclass(frozen=True)
+class CloudSqlProxy:
+    """A Cloud SQL instance reached through the Pachyderm chart's Cloud SQL Auth Proxy."""
+
+    connection_name: pulumi.Input[str]
+    """``PROJECT:REGION:INSTANCE``."""
+    service_account: pulumi.Input[str]
+    """Google service account (Workload Identity) the proxy runs as."""
+
+
+@dataclass(frozen=True)
 class Postgres:
     """The one Postgres server holding ``DATABASES``."""
 
@@ -105,6 +115,9 @@ class Postgres:
     ready: Sequence[pulumi.Resource]
     """Resources to depend on before connecting: the databases exist once these are done."""
     sslmode: Literal["disable", "require"] = "disable"
+    cloud_sql: CloudSqlProxy | None = None
+    """Set when clients must go through the Cloud SQL Auth Proxy; ``host`` is then unused and
+    the platform points clients at the proxy the MLDM chart runs."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,9 @@ class TargetContract:
     """Kubernetes provider for the cluster; every Kubernetes resource above uses it."""
     kubernetes_version: str
     """MAJOR.MINOR of the cluster."""
+    cluster_name: pulumi.Input[str]
+    """How users know the cluster (the cloud cluster's name, or the kubeconfig context);
+    shown in ``pdk-config``."""
     namespaces: Mapping[str, k8s.core.v1.Namespace]
     """Namespaces the target created (``gpu-pool``, ``models``, its data namespace)."""
     object_store: ObjectStore

@@ -10,6 +10,10 @@ import pulumi
 
 from infra.contract import TargetContract
 from infra.naming import DEPLOYMENT_LABEL, Naming
+from infra.platform.layer import PlatformResult
+from infra.platform.models_web_app import NAME as MODELS_WEB_APP
+from infra.platform.models_web_app import NAMESPACE as MODELS_WEB_APP_NAMESPACE
+from infra.platform.wiring import PIPELINE_SECRET
 
 TARGET = "target"
 DEPLOYMENT_ID = "deploymentId"
@@ -21,6 +25,9 @@ SHARED_FILESYSTEM = "sharedFilesystem"
 REGISTRY = "registry"
 FIND_RESOURCES = "findResourcesCommand"
 COMMANDS = "commands"
+MLDM = "mldm"
+MLDE = "mlde"
+KSERVE = "kserve"
 
 ALL = (
     TARGET,
@@ -33,6 +40,9 @@ ALL = (
     REGISTRY,
     FIND_RESOURCES,
     COMMANDS,
+    MLDM,
+    MLDE,
+    KSERVE,
 )
 
 
@@ -76,4 +86,57 @@ def export_target(contract: TargetContract, naming: Naming) -> None:
         "kubectl get all,pvc,pv,secrets,configmaps -A "
         f"-l {DEPLOYMENT_LABEL}={naming.deployment_id}",
     )
-    pulumi.export(COMMANDS, dict(contract.commands))
+
+
+def export_platform(contract: TargetContract, platform: PlatformResult) -> None:
+    """Exports where MLDM, MLDE and KServe are, and ready-to-run commands for each.
+
+    External addresses are assigned after deployment, so each comes as a shell expression that
+    looks it up (``addressCommand``); the commands embed it. No secret values: the MLDE
+    password comes as the command that reveals it.
+    """
+    exposure = platform.exposure
+    mldm_address = exposure.address(platform.mldm_proxy)
+    mlde_address = exposure.address(platform.mlde_ingress)
+    kserve_address = exposure.address(platform.kserve_ingress)
+    model_host = f"MODEL.{platform.models_namespace}.{platform.kserve_domain}"
+    pulumi.export(
+        MLDM,
+        {"service": platform.mldm_proxy.host, "addressCommand": f"echo {mldm_address}"},
+    )
+    pulumi.export(
+        MLDE,
+        {
+            "service": platform.mlde_ingress.host,
+            "addressCommand": f"echo {mlde_address}",
+            "user": platform.mlde_user,
+        },
+    )
+    pulumi.export(
+        KSERVE,
+        {
+            "service": platform.kserve_ingress.host,
+            "addressCommand": f"echo {kserve_address}",
+            "namespace": platform.models_namespace,
+            "hostHeader": model_host,
+        },
+    )
+    password = (
+        f"kubectl -n default get secret {PIPELINE_SECRET} "
+        "-o jsonpath='{.data.det_password}' | base64 -d"
+    )
+    commands: dict[str, pulumi.Input[str]] = {
+        **contract.commands,
+        "pachctlConnect": f'pachctl connect "http://{mldm_address}"',
+        "mldeAdminPassword": password,
+        "detLogin": f'det -m "http://{mlde_address}" user login {platform.mlde_user}',
+        "predict": (
+            f'curl -sS -H "Host: {model_host}" -H "Content-Type: application/json" '
+            f'"http://{kserve_address}/v1/models/MODEL:predict" -d @request.json'
+        ),
+    }
+    if platform.models_web_app:
+        commands["modelsWebApp"] = (
+            f"kubectl -n {MODELS_WEB_APP_NAMESPACE} port-forward svc/{MODELS_WEB_APP} 8080:80"
+        )
+    pulumi.export(COMMANDS, commands)

@@ -15,7 +15,8 @@ from pulumi.runtime import config as runtime_config
 from infra.config import PROJECT, ConfigError, StackConfig, load_config
 from infra.contract import TargetContract
 from infra.naming import Naming
-from infra.outputs import export_target
+from infra.outputs import export_platform, export_target
+from infra.platform import layer as platform
 from infra.targets import TARGETS
 
 
@@ -24,6 +25,7 @@ def build(stack: str, config: StackConfig) -> TargetContract:
     naming = Naming.for_stack(stack, config)
     contract = TARGETS[config.target](naming, config)
     export_target(contract, naming)
+    export_platform(contract, platform.build(naming, config, contract))
     return contract
 
 

@@ -35,6 +35,42 @@ def snapshots() -> dict[str, dict[str, Any]]:
     return {stack: plan(stack).to_dict() for stack in STACKS}
 
 
+@pytest.fixture(scope="session")
+def revealed() -> dict[str, dict[str, Any]]:
+    """Like ``snapshots``, but with the mocks' secret stand-ins left in, to follow where each
+    secret goes. Never written anywhere."""
+    return {stack: plan(stack, reveal_secrets=True).to_dict() for stack in STACKS}
+
+
+def resource(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
+    """The one resource with logical name ``name``."""
+    found = [r for r in snapshot["resources"] if r["name"] == name]
+    assert len(found) == 1, f"{name}: {len(found)} resources"
+    return found[0]
+
+
+def releases(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Inputs of every Helm release, by logical name."""
+    return {
+        r["name"]: r["inputs"]
+        for r in snapshot["resources"]
+        if r["type"] == "kubernetes:helm.sh/v3:Release"
+    }
+
+
+def depends_on(snapshot: dict[str, Any], name: str) -> set[str]:
+    """Everything ``name`` waits for, directly or through what it waits for."""
+    direct = {r["name"]: set(r["dependencies"]) for r in snapshot["resources"]}
+    seen: set[str] = set()
+    pending = list(direct[name])
+    while pending:
+        current = pending.pop()
+        if current not in seen:
+            seen.add(current)
+            pending.extend(direct.get(current, ()))
+    return seen
+
+
 def k8s_objects(snapshot: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(resource, manifest) for every Kubernetes object the stack declares itself."""
     for resource in snapshot["resources"]:

@@ -112,7 +112,11 @@ def test_diff_json() -> None:
     assert result.returncode == 1
     document = json.loads(result.stdout)
     assert document["left"] == "local" and document["right"] == "onprem"
-    assert not document["added"] and not document["removed"]
+    # onprem adds the GPU device plugin, Istio and Knative (local is CPU-only RawDeployment).
+    assert not document["removed"]
+    assert {"gpu-device-plugin", "istio-istiod", "knative-core"} <= {
+        r["name"] for r in document["added"]
+    }
     assert {
         "type": "kubernetes:core/v1:PersistentVolume",
         "name": "cluster-shared-fs-volume-default",

@@ -253,3 +253,96 @@ def test_label_and_taint_parsing() -> None:
         "NoSchedule",
     )
     assert split_taint("dedicated:NoExecute") == ("dedicated", "", "NoExecute")
+
+
+def test_serverless_kserve_needs_istio() -> None:
+    message = only_problem({**BASE, "istioEnabled": "false"})
+    assert "pdk-deployer:kserveDeploymentMode = 'Serverless': is Serverless" in message
+    assert "but istioEnabled is false" in message
+    assert "pulumi config set kserveDeploymentMode RawDeployment --stack test" in message
+
+
+def test_raw_deployment_without_istio_is_fine() -> None:
+    config = load_config(
+        "test", {**BASE, "istioEnabled": "false", "kserveDeploymentMode": "RawDeployment"}
+    )
+    assert config.istio.enabled is False
+
+
+def test_gpu_pool_on_a_cpu_only_stack() -> None:
+    message = only_problem({**BASE, "gpuEnabled": "false", "mldeComputePool": "gpu-pool"})
+    assert (
+        "pdk-deployer:mldeComputePool = 'gpu-pool': is the GPU pool, but gpuEnabled is false"
+        in (message)
+    )
+    assert "pulumi config set mldeComputePool default --stack test" in message
+
+
+def test_gpu_only_keys_on_a_cpu_only_stack_would_be_ignored() -> None:
+    message = only_problem({**BASE, "gpuEnabled": "false", "gpuDevicePluginChartVersion": "0.17.4"})
+    assert "pdk-deployer:gpuDevicePluginChartVersion = '0.17.4': is set but unused" in message
+    assert "unset while gpuEnabled is false" in message
+    assert "pulumi config rm gpuDevicePluginChartVersion --stack test" in message
+
+
+def test_knative_version_with_raw_deployment_would_be_ignored() -> None:
+    message = only_problem(
+        {**BASE, "kserveDeploymentMode": "RawDeployment", "knativeServingVersion": "1.20.0"}
+    )
+    assert "pdk-deployer:knativeServingVersion = '1.20.0': is set but unused" in message
+
+
+@pytest.mark.parametrize("version", ["latest", "1.17", ">=1.2.0", "v1.17.x", ""])
+def test_chart_version_that_is_not_a_version(version: str) -> None:
+    message = only_problem({**BASE, "certManagerChartVersion": version})
+    assert f"pdk-deployer:certManagerChartVersion = {version!r}: is not a version" in message
+    assert "exact semantic version" in message
+
+
+def test_chart_versions_with_or_without_v_prefix_are_accepted() -> None:
+    config = load_config(
+        "test", {**BASE, "kserveChartVersion": "0.15.2", "istioChartVersion": "1.28.6-rc.1"}
+    )
+    assert config.kserve.chart_version == "0.15.2"
+
+
+def test_source_range_that_is_not_a_cidr() -> None:
+    message = only_problem({**BASE, "exposeSourceRanges": "10.0.0.0/8,office"})
+    assert "contains 'office', which is not a network in CIDR notation" in message
+
+
+def test_source_range_with_host_bits_set() -> None:
+    assert "'10.0.0.1/8', which is not a network" in only_problem(
+        {**BASE, "exposeSourceRanges": "10.0.0.1/8"}
+    )
+
+
+def test_source_ranges_are_normalised() -> None:
+    config = load_config("test", {**BASE, "exposeSourceRanges": "10.0.0.0/8, 203.0.113.7/32"})
+    assert config.expose.source_ranges == "10.0.0.0/8,203.0.113.7/32"
+
+
+def test_default_source_ranges_are_private_networks_only() -> None:
+    assert load_config("test", BASE).expose.source_ranges == (
+        "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+    )
+
+
+def test_model_domain_must_be_a_domain() -> None:
+    message = only_problem({**BASE, "kserveDomain": "https://models.example.com"})
+    assert "is not a DNS domain" in message
+
+
+def test_slots_per_pod_range() -> None:
+    message = only_problem({**BASE, "mldeMaxSlotsPerPod": "0"})
+    assert "pdk-deployer:mldeMaxSlotsPerPod = '0': is not a GPU count per pod" in message
+
+
+def test_tag_after_a_path_is_not_mistaken_for_a_port() -> None:
+    image = "team/app:1"
+    assert load_config("test", {**BASE, "mldeCpuImage": image}).mlde.cpu_image == image
+
+
+def test_service_type_allowed_values() -> None:
+    message = only_problem({**BASE, "exposeServiceType": "Ingress"})
+    assert "Allowed: LoadBalancer, NodePort." in message

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from infra.plan.diff import diff_snapshots
-from tests.conftest import STACKS, dumps
+from tests.conftest import STACKS, dumps, releases
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -35,6 +36,41 @@ def test_plan_matches_golden(snapshots: dict[str, Any], stack: str, update_golde
         )
 
 
+def helm_values_document(snapshot: dict[str, Any]) -> str:
+    """What reaches each chart, by release: the part of a plan reviewers read most closely."""
+    document = {
+        inputs["name"]: {
+            "chart": inputs["chart"],
+            "version": inputs["version"],
+            "namespace": inputs["namespace"],
+            "values": inputs.get("values", {}),
+        }
+        for inputs in releases(snapshot).values()
+    }
+    header = (
+        "# Helm values per release for this stack, as `pdk plan` computes them offline.\n"
+        "# Secrets show as [secret]. Regenerate: pytest tests/test_golden.py --update-golden\n"
+    )
+    return header + yaml.safe_dump(document, sort_keys=True, width=100)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_helm_values_match_golden(
+    snapshots: dict[str, Any], stack: str, update_golden: bool
+) -> None:
+    path = GOLDEN / f"helm-values-{stack}.yaml"
+    current = helm_values_document(snapshots[stack])
+    if update_golden:
+        path.write_text(current)
+        return
+    assert path.exists(), f"no golden Helm values for '{stack}'; run pytest --update-golden"
+    assert path.read_text() == current, (
+        f"Helm values for '{stack}' changed; review with: pytest tests/test_golden.py "
+        "--update-golden && git diff tests/golden"
+    )
+
+
 def test_no_golden_file_without_a_stack() -> None:
-    orphans = {p.name for p in GOLDEN.glob("plan-*.json")} - {f"plan-{s}.json" for s in STACKS}
+    expected = {f"plan-{s}.json" for s in STACKS} | {f"helm-values-{s}.yaml" for s in STACKS}
+    orphans = {p.name for p in GOLDEN.iterdir()} - expected
     assert not orphans, f"golden files for deleted stacks: {orphans}"

@@ -43,19 +43,25 @@ def _urn_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
-def _clean(value: Any) -> Any:
-    """Wire value -> plain JSON value, secrets and unknowns replaced by markers."""
+def _clean(value: Any, reveal: bool = False) -> Any:
+    """Wire value -> plain JSON value, secrets and unknowns replaced by markers.
+
+    ``reveal`` keeps secret values (the mocks' stand-ins), for tests that check where a secret
+    goes; snapshots shown to users never reveal.
+    """
     if isinstance(value, dict):
         sig = value.get(_SIG)
         if sig == _SECRET_SIG:
-            return SECRET
+            return _clean(value.get("value"), reveal) if reveal else SECRET
         if sig == _RESOURCE_SIG:
             return {"resource": _urn_name(str(value.get("urn", "")))}
         if sig == _OUTPUT_SIG:
-            return SECRET if value.get("secret") else _clean(value.get("value", _UNKNOWN))
-        return {key: _clean(item) for key, item in sorted(value.items())}
+            if value.get("secret") and not reveal:
+                return SECRET
+            return _clean(value.get("value", _UNKNOWN), reveal)
+        return {key: _clean(item, reveal) for key, item in sorted(value.items())}
     if isinstance(value, list):
-        return [_clean(item) for item in value]
+        return [_clean(item, reveal) for item in value]
     if value == _UNKNOWN:
         return UNKNOWN
     if isinstance(value, float) and value.is_integer():
@@ -90,9 +96,10 @@ class _Recorded:
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, keeping each registration's parent, dependencies and options."""
 
-    def __init__(self) -> None:
+    def __init__(self, reveal_secrets: bool = False) -> None:
         super().__init__(_Mocks())
         self.recorded: dict[str, _Recorded] = {}
+        self.reveal_secrets = reveal_secrets
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type != "pulumi:pulumi:Stack":
@@ -105,7 +112,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 type=request.type,
                 name=request.name,
                 parent=None if top_level else _urn_name(request.parent),
-                inputs=_clean(json_format.MessageToDict(request.object)),
+                inputs=_clean(json_format.MessageToDict(request.object), self.reveal_secrets),
                 dependencies=sorted({_urn_name(dep) for dep in request.dependencies}),
                 protect=bool(request.protect),
                 provider=_urn_name(provider) if provider else None,
@@ -136,9 +143,9 @@ async def _resolve_outputs(raw: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def use_mock_engine(stack: str) -> RecordingMonitor:
+def use_mock_engine(stack: str, reveal_secrets: bool = False) -> RecordingMonitor:
     """Points the Pulumi runtime of this process at a fresh recording mock monitor."""
-    monitor = RecordingMonitor()
+    monitor = RecordingMonitor(reveal_secrets)
     settings.reset_options(project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_mocks(
         monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
@@ -146,12 +153,12 @@ def use_mock_engine(stack: str) -> RecordingMonitor:
     return monitor
 
 
-def run_program(stack: str, config: StackConfig) -> Snapshot:
+def run_program(stack: str, config: StackConfig, reveal_secrets: bool = False) -> Snapshot:
     """Registers the stack's resources against the recording mock monitor."""
     from infra.program import build
 
     started = time.perf_counter()
-    monitor = use_mock_engine(stack)
+    monitor = use_mock_engine(stack, reveal_secrets)
     pulumi.runtime.set_all_config({})
     outputs: dict[str, Any] = {}
 
@@ -180,9 +187,9 @@ def run_program(stack: str, config: StackConfig) -> Snapshot:
     return snapshot
 
 
-def plan(stack: str, root: Path = REPO_ROOT) -> Snapshot:
+def plan(stack: str, root: Path = REPO_ROOT, reveal_secrets: bool = False) -> Snapshot:
     """Reads the stack file, validates its config (raising ``ConfigError`` before anything is
-    registered) and runs the program under mocks."""
+    registered) and runs the program under mocks. ``reveal_secrets`` is for tests only."""
     raw, secret_keys = read_stack(stack, root)
     config = load_config(stack, raw, secret_keys)
-    return run_program(stack, config)
+    return run_program(stack, config, reveal_secrets)

@@ -45,6 +45,13 @@ def key_properties(resource: dict[str, Any]) -> str:
         name = metadata.get("name") or "(auto-named)"
         namespace = metadata.get("namespace")
         parts.append(f"{namespace}/{name}" if namespace else str(name))
+    if resource["type"] == "kubernetes:helm.sh/v3:Release":
+        parts.append(f"{inputs.get('namespace')}/{inputs.get('name')}")
+        parts.append(f"chart={inputs.get('chart')}@{inputs.get('version')}")
+        # Chart values nest images deeply and in chart-specific shapes; show the chart only.
+        return "  ".join(parts)
+    if resource["type"] == "kubernetes:yaml/v2:ConfigFile":
+        parts.append(f"file={inputs.get('file')}")
     for image in dict.fromkeys(_collect(inputs, "image")):
         parts.append(f"image={image}")
     for size in dict.fromkeys(_collect(inputs, "storage")):

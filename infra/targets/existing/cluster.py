@@ -139,6 +139,8 @@ class ExistingCluster(pulumi.ComponentResource):
             name="existing",
             provider=provider,
             kubernetes_version=config.kubernetes_version,
+            # An adopted cluster has no name of its own beyond the context that reaches it.
+            cluster_name=cluster.context or naming.deployment_id,
             namespaces=namespaces.by_name,
             object_store=ObjectStore(
                 kind="minio",

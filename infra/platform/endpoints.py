@@ -1,0 +1,31 @@
+"""In-cluster addresses of the platform's services, computed from release and service names.
+
+Charts derive service names from their release names, which this project fixes, so these are
+known before anything is deployed and can go into ``pdk-config``, ``pipeline-secret`` and the
+stack outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One port of one Service."""
+
+    namespace: str
+    service: str
+    port: int
+    scheme: str
+    """URL scheme clients use on this port (http, grpc)."""
+    port_name: str = "http"
+    """The port's name in the Service, for looking up its node port."""
+
+    @property
+    def host(self) -> str:
+        return f"{self.service}.{self.namespace}.svc.cluster.local"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"

@@ -1,0 +1,50 @@
+"""How user-facing services are reached from outside the cluster, and the shell snippets that
+find their address once deployed.
+
+The addresses are only known after the cloud (or MetalLB, or the node) assigns them, so outputs
+carry a command that prints the address rather than a value read during the deployment: a read
+would fail on the first ``pulumi preview``, before the services exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from infra.platform.endpoints import Endpoint
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Service type and allowed sources for every exposed endpoint."""
+
+    service_type: Literal["LoadBalancer", "NodePort"]
+    """LoadBalancer: an external address per endpoint. NodePort: a port on every node."""
+    source_ranges: tuple[str, ...]
+    """CIDRs allowed through load balancers; unused with NodePort."""
+
+    def service_values(self) -> dict[str, Any]:
+        """The ``service:`` block most charts accept (type and source ranges)."""
+        values: dict[str, Any] = {"type": self.service_type}
+        if self.service_type == "LoadBalancer":
+            values["loadBalancerSourceRanges"] = list(self.source_ranges)
+        return values
+
+    def address(self, endpoint: Endpoint) -> str:
+        """A shell expression printing the external ``HOST:PORT`` of ``endpoint``."""
+        port_name = endpoint.port_name
+        svc = f"kubectl -n {endpoint.namespace} get svc {endpoint.service} -o jsonpath="
+        if self.service_type == "LoadBalancer":
+            # A load balancer has either an IP (most) or a host name (AWS); print whichever.
+            host = (
+                f"$({svc}'{{.status.loadBalancer.ingress[0].ip}}"
+                f"{{.status.loadBalancer.ingress[0].hostname}}')"
+            )
+            port = f"$({svc}'{{.spec.ports[?(@.name==\"{port_name}\")].port}}')"
+        else:
+            host = (
+                "$(kubectl get nodes -o jsonpath="
+                "'{.items[0].status.addresses[?(@.type==\"InternalIP\")].address}')"
+            )
+            port = f"$({svc}'{{.spec.ports[?(@.name==\"{port_name}\")].nodePort}}')"
+        return f"{host}:{port}"

@@ -1,0 +1,67 @@
+"""Istio: the service mesh under Knative and the ingress gateway models are reached through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.platform import charts
+from infra.platform.exposure import Exposure
+
+NAMESPACE = "istio-system"
+GATEWAY_SERVICE = "istio-ingressgateway"
+"""The gateway's Service and release name. Knative's net-istio and KServe select the gateway
+pods by the ``istio: ingressgateway`` label, which the gateway chart derives from this name."""
+
+
+@dataclass(frozen=True)
+class IstioArgs:
+    chart_version: str
+    """Version of the base, istiod and gateway charts (always the same)."""
+    exposure: Exposure
+    """How the ingress gateway is reached from outside the cluster."""
+
+
+class Istio(pulumi.ComponentResource):
+    """Istio in three releases, each waiting for the one before: CRDs, control plane, gateway."""
+
+    base: k8s.helm.v3.Release
+    istiod: k8s.helm.v3.Release
+    gateway: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: IstioArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("pdk:platform:Istio", name, None, opts)
+        version = args.chart_version
+        self.base = charts.release(
+            f"{name}-base",
+            chart=charts.ISTIO_BASE,
+            version=version,
+            release_name="istio-base",
+            namespace=NAMESPACE,
+            values={"defaultRevision": "default"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.istiod = charts.release(
+            f"{name}-istiod",
+            chart=charts.ISTIOD,
+            version=version,
+            release_name="istiod",
+            namespace=NAMESPACE,
+            values={"pilot": {"autoscaleEnabled": False}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.base]),
+        )
+        self.gateway = charts.release(
+            f"{name}-gateway",
+            chart=charts.ISTIO_GATEWAY,
+            version=version,
+            release_name=GATEWAY_SERVICE,
+            namespace=NAMESPACE,
+            values={
+                "labels": {"istio": "ingressgateway"},
+                "service": args.exposure.service_values(),
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.istiod]),
+        )
+        self.register_outputs({"gateway": self.gateway.name})

@@ -1,0 +1,141 @@
+"""MLDM (Pachyderm) and MLDE (Determined) from one Pachyderm Helm release, and the Service
+users reach MLDM through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from infra.contract import TargetContract
+from infra.naming import Naming
+from infra.platform import charts
+from infra.platform.endpoints import Endpoint
+from infra.platform.exposure import Exposure
+from infra.platform.values import (
+    NAMESPACE,
+    POSTGRES_SECRET_KEY,
+    RELEASE,
+    TASK_SERVICE_ACCOUNT,
+    MldeSettings,
+    pachyderm_values,
+)
+
+ADMIN_USER = "admin"
+"""MLDE's built-in administrator; ``defaultPassword`` sets its password (and determined's)."""
+POSTGRES_SECRET = "mldm-postgres"
+PROXY_SERVICE = "mldm-proxy"
+_PROXY_SELECTOR = {"app": "pachyderm-proxy", "suite": "pachyderm"}
+"""Labels of the chart's proxy pods (templates/proxy/deployment.yaml)."""
+
+
+@dataclass(frozen=True)
+class MldmArgs:
+    naming: Naming
+    """The stack's naming rules."""
+    contract: TargetContract
+    """Buckets, database, identities, shared filesystem and node placement."""
+    chart_version: str
+    """Version of the pachyderm chart."""
+    mlde: MldeSettings
+    """MLDE version, images and pools."""
+    exposure: Exposure
+    """How users reach the MLDM proxy."""
+
+
+class Mldm(pulumi.ComponentResource):
+    """The Pachyderm release with MLDE enabled, its secrets and service accounts, and the
+    ``mldm-proxy`` Service (type and source ranges from config)."""
+
+    release: k8s.helm.v3.Release
+    admin_password: pulumi.Output[str]
+    proxy: Endpoint
+
+    def __init__(self, name: str, args: MldmArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("pdk:platform:Mldm", name, None, opts)
+        naming, contract = args.naming, args.contract
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/component": "mldm"}
+
+        # MLDE 0.38 requires upper, lower and digit; asking for them now keeps upgrades easy.
+        password = random.RandomPassword(
+            f"{name}-mlde-admin-password",
+            length=24,
+            special=False,
+            min_upper=2,
+            min_lower=2,
+            min_numeric=2,
+            opts=child,
+        )
+        self.admin_password = password.result
+        postgres_secret = k8s.core.v1.Secret(
+            f"{name}-postgres",
+            metadata=naming.metadata(POSTGRES_SECRET, NAMESPACE, labels),
+            type="Opaque",
+            string_data={POSTGRES_SECRET_KEY: contract.postgres.password},
+            opts=child,
+        )
+        task_accounts = [
+            k8s.core.v1.ServiceAccount(
+                f"{name}-tasks-{namespace}",
+                metadata=naming.metadata(
+                    TASK_SERVICE_ACCOUNT,
+                    namespace,
+                    {"app.kubernetes.io/component": "mlde"},
+                    contract.storage_access["mlde"].service_account_annotations or None,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=list(contract.namespaces.values())
+                ),
+            )
+            for namespace in contract.shared_fs.namespaces
+        ]
+        self.release = charts.release(
+            f"{name}-release",
+            chart=charts.PACHYDERM,
+            version=args.chart_version,
+            release_name=RELEASE,
+            namespace=NAMESPACE,
+            create_namespace=False,
+            values=pachyderm_values(
+                contract,
+                args.mlde,
+                postgres_secret=POSTGRES_SECRET,
+                admin_password=password.result,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    *contract.ready,
+                    *contract.postgres.ready,
+                    postgres_secret,
+                    *task_accounts,
+                    *contract.namespaces.values(),
+                ],
+            ),
+        )
+        proxy_service = k8s.core.v1.Service(
+            f"{name}-proxy",
+            metadata=naming.metadata(PROXY_SERVICE, NAMESPACE, labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type=args.exposure.service_type,
+                selector=_PROXY_SELECTOR,
+                ports=[
+                    # One port carries gRPC, the S3 gateway and the console (pachctl connects
+                    # to http://ADDRESS:80).
+                    k8s.core.v1.ServicePortArgs(name="http", port=80, target_port="http-port")
+                ],
+                load_balancer_source_ranges=(
+                    list(args.exposure.source_ranges)
+                    if args.exposure.service_type == "LoadBalancer"
+                    else None
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+        )
+        self.proxy = Endpoint(NAMESPACE, PROXY_SERVICE, 80, "http")
+        self.register_outputs(
+            {"release": self.release.name, "proxyService": proxy_service.metadata.name}
+        )

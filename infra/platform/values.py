@@ -1,0 +1,252 @@
+"""The Pachyderm chart's values (MLDM, and MLDE through its ``determined:`` block), as a pure
+function of the target contract and the MLDE settings.
+
+Nothing here registers a resource, so the same function can be checked directly for every
+kind of target (S3, GCS, MinIO; direct Postgres or Cloud SQL proxy) and its result for each
+stack is pinned in a golden file. Keys follow the pachyderm chart 2.8 (``helm show values
+pachyderm/pachyderm --version 2.8.4``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+
+from infra.contract import (
+    DATABASES,
+    NodePlacement,
+    ObjectStore,
+    Postgres,
+    SharedFilesystem,
+    StorageAccess,
+    TargetContract,
+)
+from infra.platform.endpoints import Endpoint
+
+RELEASE = "pachyderm"
+"""Release name; the chart derives the MLDE service names from it."""
+NAMESPACE = "default"
+MLDM_SERVICE_ACCOUNT = "pachyderm"
+WORKER_SERVICE_ACCOUNT = "pachyderm-worker"
+TASK_SERVICE_ACCOUNT = "mlde-tasks"
+"""MLDE task pods run as this account (in ``default`` and ``gpu-pool``), which carries the
+checkpoint bucket identity on cloud targets."""
+POSTGRES_SECRET_KEY = "postgresql-password"
+TASK_CONTAINER = "determined-container"
+"""MLDE merges pod specs into the container of this name."""
+CLOUD_SQL_PROXY_HOST = f"cloudsql-auth-proxy.{NAMESPACE}.svc.cluster.local"
+DEFAULT_POOL = "default"
+GPU_POOL = "gpu-pool"
+_DEPLOY_TARGET = {"s3": "AMAZON", "gcs": "GOOGLE", "minio": "MINIO"}
+
+PACHD = Endpoint(NAMESPACE, "pachd", 30650, "grpc")
+PACHD_S3 = Endpoint(NAMESPACE, "pachd", 30600, "http")
+MLDE_MASTER = Endpoint(NAMESPACE, f"determined-master-service-{RELEASE}", 8080, "http")
+
+
+@dataclass(frozen=True)
+class MldeSettings:
+    """The MLDE choices that come from config rather than from the target."""
+
+    version: str
+    """Determined version (``detVersion``)."""
+    cpu_image: str
+    gpu_image: str
+    max_slots_per_pod: int
+    compute_pool: str
+    """``default`` or ``gpu-pool``: where experiments run."""
+
+
+def database_host(postgres: Postgres) -> pulumi.Input[str]:
+    """Where in-cluster clients connect: the Cloud SQL proxy when there is one."""
+    return CLOUD_SQL_PROXY_HOST if postgres.cloud_sql else postgres.host
+
+
+def _secret(value: pulumi.Input[str] | None) -> pulumi.Output[str]:
+    """Marks a value secret explicitly: chart values are one blob, and a single plain secret
+    inside it would be stored and shown in clear."""
+    return pulumi.Output.secret(value or "")
+
+
+def _netloc(url: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(url).apply(lambda text: urlsplit(text).netloc or text)
+
+
+def _storage(store: ObjectStore, mldm: StorageAccess) -> dict[str, Any]:
+    if store.kind == "minio":
+        return {
+            "backend": "MINIO",
+            "minio": {
+                "bucket": store.buckets.mldm,
+                "endpoint": _netloc(store.endpoint),
+                "id": _secret(mldm.access_key_id_value),
+                "secret": _secret(mldm.secret_access_key_value),
+                "secure": "true" if store.secure else "false",
+                "signature": "",
+            },
+        }
+    if store.kind == "s3":
+        return {"amazon": {"bucket": store.buckets.mldm, "region": store.region}}
+    return {"google": {"bucket": store.buckets.mldm}}
+
+
+def _checkpoints(store: ObjectStore, mlde: StorageAccess) -> dict[str, Any]:
+    storage: dict[str, Any] = {
+        "type": "gcs" if store.kind == "gcs" else "s3",
+        "bucket": store.buckets.checkpoints,
+        # Keep one checkpoint per trial and the latest; the flow registers the best.
+        "saveExperimentBest": 0,
+        "saveTrialBest": 1,
+        "saveTrialLatest": 1,
+    }
+    if store.kind == "minio":
+        storage["endpointUrl"] = store.endpoint
+    if mlde.access_key_id_value is not None:
+        storage["accessKey"] = _secret(mlde.access_key_id_value)
+        storage["secretKey"] = _secret(mlde.secret_access_key_value)
+    return storage
+
+
+def task_pod_spec(shared_fs: SharedFilesystem, gpu: NodePlacement | None) -> dict[str, Any]:
+    """An MLDE task pod spec: the task service account and the shared claim, plus GPU node
+    selection and the GPU taint's toleration when ``gpu`` is given."""
+    spec: dict[str, Any] = {
+        "serviceAccountName": TASK_SERVICE_ACCOUNT,
+        "volumes": [
+            {"name": "shared-fs", "persistentVolumeClaim": {"claimName": shared_fs.claim_name}}
+        ],
+        "containers": [
+            {
+                "name": TASK_CONTAINER,
+                "volumeMounts": [{"name": "shared-fs", "mountPath": shared_fs.mount_path}],
+            }
+        ],
+    }
+    if gpu is not None:
+        # The guides put the GPU label in the pod's own metadata, which selects nothing; a
+        # nodeSelector is what keeps GPU tasks on GPU nodes.
+        label_key, label_value = gpu.gpu_label
+        key, value, effect = gpu.gpu_taint
+        spec["nodeSelector"] = {label_key: label_value}
+        spec["tolerations"] = [{"key": key, "operator": "Equal", "value": value, "effect": effect}]
+    return {"apiVersion": "v1", "kind": "Pod", "spec": spec}
+
+
+def _resource_pools(contract: TargetContract) -> list[dict[str, Any]]:
+    cpu_spec = task_pod_spec(contract.shared_fs, None)
+    pools: list[dict[str, Any]] = [
+        {
+            "pool_name": DEFAULT_POOL,
+            "kubernetes_namespace": NAMESPACE,
+            "task_container_defaults": {"cpu_pod_spec": cpu_spec},
+        }
+    ]
+    if contract.nodes.gpu_enabled:
+        pools.append(
+            {
+                "pool_name": GPU_POOL,
+                "kubernetes_namespace": GPU_POOL,
+                "task_container_defaults": {
+                    "cpu_pod_spec": cpu_spec,
+                    "gpu_pod_spec": task_pod_spec(contract.shared_fs, contract.nodes),
+                },
+            }
+        )
+    return pools
+
+
+def pachyderm_values(
+    contract: TargetContract,
+    mlde: MldeSettings,
+    *,
+    postgres_secret: str,
+    admin_password: pulumi.Input[str],
+) -> dict[str, Any]:
+    """Values for the ``pachyderm`` release in ``default``.
+
+    ``postgres_secret`` names a Secret in ``default`` holding the database password under
+    ``POSTGRES_SECRET_KEY``; ``admin_password`` is MLDE's admin (and determined user) password.
+    Secrets the chart only takes inline (object-store keys, MLDE's database password) come
+    from Pulumi secrets, so the release's values stay encrypted in the Pulumi state.
+    """
+    store, postgres = contract.object_store, contract.postgres
+    mldm_access = contract.storage_access["mldm"]
+    mldm_annotations: Mapping[str, pulumi.Input[str]] = dict(
+        mldm_access.service_account_annotations
+    )
+    pachyderm_db, dex_db, determined_db = DATABASES
+    host = database_host(postgres)
+    values: dict[str, Any] = {
+        "deployTarget": _DEPLOY_TARGET[store.kind],
+        "pachd": {
+            "storage": _storage(store, mldm_access),
+            "serviceAccount": {
+                "create": True,
+                "name": MLDM_SERVICE_ACCOUNT,
+                "additionalAnnotations": mldm_annotations,
+            },
+            "worker": {
+                "serviceAccount": {
+                    "create": True,
+                    "name": WORKER_SERVICE_ACCOUNT,
+                    "additionalAnnotations": mldm_annotations,
+                }
+            },
+            # The chart's loki-stack can render a PodSecurityPolicy, an API removed in
+            # Kubernetes 1.25; pipeline logs are read from the Kubernetes API instead.
+            "lokiDeploy": False,
+            "lokiLogging": False,
+        },
+        # Users reach MLDM through the platform's own Service in front of the proxy, which
+        # can carry source ranges (the chart's proxy Service cannot).
+        "proxy": {"enabled": True, "service": {"type": "ClusterIP"}},
+        "postgresql": {"enabled": False},
+        "global": {
+            "postgresql": {
+                "postgresqlHost": host,
+                "postgresqlPort": str(postgres.port),
+                "postgresqlDatabase": pachyderm_db,
+                "postgresqlUsername": postgres.user,
+                "postgresqlExistingSecretName": postgres_secret,
+                "postgresqlExistingSecretKey": POSTGRES_SECRET_KEY,
+                "postgresqlSSL": "disable" if postgres.cloud_sql else postgres.sslmode,
+                "identityDatabaseFullNameOverride": dex_db,
+            }
+        },
+        "determined": {
+            "enabled": True,
+            "detVersion": mlde.version,
+            "imageRegistry": "determinedai",
+            "enterpriseEdition": False,
+            "createNonNamespacedObjects": True,
+            "masterPort": MLDE_MASTER.port,
+            # The chart's alternative is a LoadBalancer; users come in through mlde-ingress.
+            "useNodePortForMaster": True,
+            "defaultPassword": _secret(admin_password),
+            "db": {
+                "hostAddress": host,
+                "port": postgres.port,
+                "name": determined_db,
+                "user": postgres.user,
+                "password": _secret(postgres.password),
+            },
+            "checkpointStorage": _checkpoints(store, contract.storage_access["mlde"]),
+            "maxSlotsPerPod": mlde.max_slots_per_pod,
+            "taskContainerDefaults": {"cpuImage": mlde.cpu_image, "gpuImage": mlde.gpu_image},
+            "defaultAuxResourcePool": DEFAULT_POOL,
+            "defaultComputeResourcePool": mlde.compute_pool,
+            "resourcePools": _resource_pools(contract),
+            "telemetry": {"enabled": False},
+        },
+    }
+    if postgres.cloud_sql is not None:
+        values["cloudsqlAuthProxy"] = {
+            "enabled": True,
+            "connectionName": postgres.cloud_sql.connection_name,
+            "serviceAccount": postgres.cloud_sql.service_account,
+        }
+    return values

@@ -683,13 +683,10 @@ def _problem_from_pydantic(stack: str, error: Mapping[str, Any], raw: Mapping[st
     )
 
 
-_IGNORED_BECAUSE = {
-    "gpuDevicePluginChartVersion": "unset while gpuEnabled is false",
-    "mldeGpuImage": "unset while gpuEnabled is false",
-    "knativeServingVersion": "unset with kserveDeploymentMode RawDeployment (no Knative)",
-    "knativeNetIstioVersion": "unset with kserveDeploymentMode RawDeployment (no Knative)",
-    "istioChartVersion": "unset while istioEnabled is false",
-}
+def _off(raw_bool: Any) -> bool:
+    """Whether a raw boolean (True/False from defaults, strings from Pulumi) reads as false,
+    with the spellings pydantic accepts."""
+    return str(raw_bool).lower() in ("false", "0", "off", "no", "f", "n")
 
 
 def _check_combinations(
@@ -726,9 +723,9 @@ def _check_combinations(
                 f"--stack {stack}",
             )
         )
-    gpu_enabled = value("gpu", "enabled")
+    gpu_off, istio_off = _off(value("gpu", "enabled")), _off(value("istio", "enabled"))
     mode = value("kserve", "deployment_mode")
-    if mode == "Serverless" and value("istio", "enabled") in (False, "false"):
+    if mode == "Serverless" and istio_off:
         problems.append(
             Problem(
                 "kserveDeploymentMode",
@@ -739,7 +736,7 @@ def _check_combinations(
                 + f", or: pulumi config set istioEnabled true --stack {stack}",
             )
         )
-    if value("mlde", "compute_pool") == "gpu-pool" and gpu_enabled in (False, "false"):
+    if value("mlde", "compute_pool") == "gpu-pool" and gpu_off:
         problems.append(
             Problem(
                 "mldeComputePool",
@@ -750,21 +747,23 @@ def _check_combinations(
                 + f", or: pulumi config set gpuEnabled true --stack {stack}",
             )
         )
+    no_gpu = "unset while gpuEnabled is false"
+    no_knative = "unset with kserveDeploymentMode RawDeployment (no Knative)"
     ignored = {
-        "gpuDevicePluginChartVersion": gpu_enabled in (False, "false"),
-        "mldeGpuImage": gpu_enabled in (False, "false"),
-        "knativeServingVersion": mode == "RawDeployment",
-        "knativeNetIstioVersion": mode == "RawDeployment",
-        "istioChartVersion": value("istio", "enabled") in (False, "false"),
+        "gpuDevicePluginChartVersion": (gpu_off, no_gpu),
+        "mldeGpuImage": (gpu_off, no_gpu),
+        "knativeServingVersion": (mode == "RawDeployment", no_knative),
+        "knativeNetIstioVersion": (mode == "RawDeployment", no_knative),
+        "istioChartVersion": (istio_off, "unset while istioEnabled is false"),
     }
-    for key, unused in ignored.items():
+    for key, (unused, allowed) in ignored.items():
         if unused and key in raw:
             problems.append(
                 Problem(
                     key,
                     raw[key],
                     "is set but unused by this stack's other settings, so it would be ignored",
-                    _IGNORED_BECAUSE[key],
+                    allowed,
                     f"pulumi config rm {key} --stack {stack}",
                 )
             )

@@ -156,9 +156,10 @@ class NodePlacement:
     """Whether the platform must install the NVIDIA device plugin (the target does not)."""
 
     @property
-    def gpu_toleration(self) -> k8s.core.v1.TolerationArgs:
+    def gpu_toleration(self) -> dict[str, str]:
+        """The toleration of ``gpu_taint``, as chart values and MLDE pod specs write it."""
         key, value, effect = self.gpu_taint
-        return k8s.core.v1.TolerationArgs(key=key, operator="Equal", value=value, effect=effect)
+        return {"key": key, "operator": "Equal", "value": value, "effect": effect}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import pulumi
 
 from infra.contract import TargetContract
 from infra.naming import DEPLOYMENT_LABEL, Naming
+from infra.platform.kserve import NAMESPACE as MODELS_WEB_APP_NAMESPACE
 from infra.platform.layer import PlatformResult
 from infra.platform.models_web_app import NAME as MODELS_WEB_APP
-from infra.platform.models_web_app import NAMESPACE as MODELS_WEB_APP_NAMESPACE
 from infra.platform.wiring import PIPELINE_SECRET
 
 TARGET = "target"

@@ -8,6 +8,14 @@ stack outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pulumi
+
+
+def host_and_port(url: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``HOST:PORT`` of a URL, the form S3 clients in charts and KServe annotations expect."""
+    return pulumi.Output.from_input(url).apply(lambda text: urlsplit(text).netloc or text)
 
 
 @dataclass(frozen=True)

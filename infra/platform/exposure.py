@@ -23,11 +23,16 @@ class Exposure:
     source_ranges: tuple[str, ...]
     """CIDRs allowed through load balancers; unused with NodePort."""
 
+    @property
+    def load_balancer_source_ranges(self) -> list[str] | None:
+        """The Service's ``loadBalancerSourceRanges``; None where the type has none."""
+        return list(self.source_ranges) if self.service_type == "LoadBalancer" else None
+
     def service_values(self) -> dict[str, Any]:
         """The ``service:`` block most charts accept (type and source ranges)."""
         values: dict[str, Any] = {"type": self.service_type}
-        if self.service_type == "LoadBalancer":
-            values["loadBalancerSourceRanges"] = list(self.source_ranges)
+        if self.load_balancer_source_ranges is not None:
+            values["loadBalancerSourceRanges"] = self.load_balancer_source_ranges
         return values
 
     def address(self, endpoint: Endpoint) -> str:

@@ -38,7 +38,6 @@ class GpuEnablement(pulumi.ComponentResource):
     ):
         super().__init__("pdk:platform:GpuEnablement", name, None, opts)
         label_key, label_value = args.nodes.gpu_label
-        toleration = args.nodes.gpu_toleration
         self.release = charts.release(
             f"{name}-device-plugin",
             chart=charts.NVIDIA_DEVICE_PLUGIN,
@@ -51,12 +50,7 @@ class GpuEnablement(pulumi.ComponentResource):
                 "nodeSelector": {label_key: label_value},
                 "affinity": None,
                 "tolerations": [
-                    {
-                        "key": toleration.key,
-                        "operator": toleration.operator,
-                        "value": toleration.value,
-                        "effect": toleration.effect,
-                    },
+                    args.nodes.gpu_toleration,
                     {"key": "CriticalAddonsOnly", "operator": "Exists"},
                 ],
                 "priorityClassName": "system-node-critical",

@@ -127,11 +127,7 @@ class Mldm(pulumi.ComponentResource):
                     # to http://ADDRESS:80).
                     k8s.core.v1.ServicePortArgs(name="http", port=80, target_port="http-port")
                 ],
-                load_balancer_source_ranges=(
-                    list(args.exposure.source_ranges)
-                    if args.exposure.service_type == "LoadBalancer"
-                    else None
-                ),
+                load_balancer_source_ranges=args.exposure.load_balancer_source_ranges,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
         )

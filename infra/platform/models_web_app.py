@@ -13,9 +13,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.naming import Naming
+from infra.platform.kserve import NAMESPACE
 from infra.targets.common.pods import restricted_container
 
-NAMESPACE = "kserve"
 NAME = "kserve-models-web-app"
 PORT = 5000
 _READ = ["get", "list", "watch"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import pulumi
 
@@ -25,7 +24,7 @@ from infra.contract import (
     StorageAccess,
     TargetContract,
 )
-from infra.platform.endpoints import Endpoint
+from infra.platform.endpoints import Endpoint, host_and_port
 
 RELEASE = "pachyderm"
 """Release name; the chart derives the MLDE service names from it."""
@@ -72,17 +71,13 @@ def _secret(value: pulumi.Input[str] | None) -> pulumi.Output[str]:
     return pulumi.Output.secret(value or "")
 
 
-def _netloc(url: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(url).apply(lambda text: urlsplit(text).netloc or text)
-
-
 def _storage(store: ObjectStore, mldm: StorageAccess) -> dict[str, Any]:
     if store.kind == "minio":
         return {
             "backend": "MINIO",
             "minio": {
                 "bucket": store.buckets.mldm,
-                "endpoint": _netloc(store.endpoint),
+                "endpoint": host_and_port(store.endpoint),
                 "id": _secret(mldm.access_key_id_value),
                 "secret": _secret(mldm.secret_access_key_value),
                 "secure": "true" if store.secure else "false",
@@ -130,9 +125,8 @@ def task_pod_spec(shared_fs: SharedFilesystem, gpu: NodePlacement | None) -> dic
         # The guides put the GPU label in the pod's own metadata, which selects nothing; a
         # nodeSelector is what keeps GPU tasks on GPU nodes.
         label_key, label_value = gpu.gpu_label
-        key, value, effect = gpu.gpu_taint
         spec["nodeSelector"] = {label_key: label_value}
-        spec["tolerations"] = [{"key": key, "operator": "Equal", "value": value, "effect": effect}]
+        spec["tolerations"] = [gpu.gpu_toleration]
     return {"apiVersion": "v1", "kind": "Pod", "spec": spec}
 
 

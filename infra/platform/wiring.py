@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.contract import TargetContract
 from infra.naming import Naming
-from infra.platform.endpoints import Endpoint
+from infra.platform.endpoints import Endpoint, host_and_port
 from infra.platform.values import database_host
 
 CONFIG_MAP = "pdk-config"
@@ -67,10 +66,6 @@ class PdkWiringArgs:
     """Its password (a Pulumi secret)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Namespaces and releases these objects refer to."""
-
-
-def _endpoint_without_scheme(endpoint: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(endpoint).apply(lambda url: urlsplit(url).netloc or url)
 
 
 class PdkWiring(pulumi.ComponentResource):
@@ -190,7 +185,7 @@ class PdkWiring(pulumi.ComponentResource):
                     args.models_namespace,
                     labels,
                     {
-                        "serving.kserve.io/s3-endpoint": _endpoint_without_scheme(store.endpoint),
+                        "serving.kserve.io/s3-endpoint": host_and_port(store.endpoint),
                         "serving.kserve.io/s3-usehttps": "1" if store.secure else "0",
                         "serving.kserve.io/s3-region": store.region,
                     },

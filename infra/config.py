@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -38,7 +38,7 @@ OFFLINE_SECRET = "[secret: not decrypted offline]"
 """Stands in for a ``secure:`` config value when a stack file is read without Pulumi's
 decryption (``pdk plan``); checks that need the plaintext skip such values."""
 
-Target = Literal["existing"]
+Target = Literal["existing", "aws"]
 
 
 def _fail(reason: str, allowed: str, fix: str) -> PydanticCustomError:
@@ -217,6 +217,161 @@ def _slot_count(value: int) -> int:
     return value
 
 
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+_INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9-]+)$")
+_AWS_ID = {
+    "vpc": re.compile(r"^vpc-[0-9a-f]{8,17}$"),
+    "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
+}
+
+GPU_INSTANCE_GPUS: dict[str, dict[str, int]] = {
+    "g4dn": {
+        "xlarge": 1,
+        "2xlarge": 1,
+        "4xlarge": 1,
+        "8xlarge": 1,
+        "16xlarge": 1,
+        "12xlarge": 4,
+        "metal": 8,
+    },
+    "g5": {
+        "xlarge": 1,
+        "2xlarge": 1,
+        "4xlarge": 1,
+        "8xlarge": 1,
+        "16xlarge": 1,
+        "12xlarge": 4,
+        "24xlarge": 4,
+        "48xlarge": 8,
+    },
+    "g6": {
+        "xlarge": 1,
+        "2xlarge": 1,
+        "4xlarge": 1,
+        "8xlarge": 1,
+        "16xlarge": 1,
+        "12xlarge": 4,
+        "24xlarge": 4,
+        "48xlarge": 8,
+    },
+    "g6e": {
+        "xlarge": 1,
+        "2xlarge": 1,
+        "4xlarge": 1,
+        "8xlarge": 1,
+        "16xlarge": 1,
+        "12xlarge": 2,
+        "24xlarge": 4,
+        "48xlarge": 8,
+    },
+    "p3": {"2xlarge": 1, "8xlarge": 4, "16xlarge": 8},
+    "p3dn": {"24xlarge": 8},
+    "p4d": {"24xlarge": 8},
+    "p4de": {"24xlarge": 8},
+    "p5": {"48xlarge": 8},
+    "p5e": {"48xlarge": 8},
+    "p5en": {"48xlarge": 8},
+}
+"""NVIDIA GPUs per x86_64 EC2 instance type that EKS's AL2023 NVIDIA AMI supports, by family
+and size. Other families (g4ad has AMD GPUs, g5g is Arm, inf/trn are not GPUs) cannot run the
+GPU node group."""
+
+
+def _aws_region(value: str) -> str:
+    if not _AWS_REGION.match(value):
+        raise _fail(
+            "is not an AWS region",
+            "a region code such as us-east-2 or eu-west-1",
+            "copy the region code from the AWS console",
+        )
+    return value
+
+
+def _instance_type(value: str) -> str:
+    if not _INSTANCE_TYPE.match(value):
+        raise _fail(
+            "is not an EC2 instance type",
+            "FAMILY.SIZE, e.g. m5.2xlarge or g4dn.xlarge",
+            "copy the instance type from the EC2 instance types page",
+        )
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise _fail(
+            "is not a network in CIDR notation",
+            "ADDRESS/PREFIX with host bits zero, e.g. 10.0.0.0/16",
+            "write the range as ADDRESS/PREFIX",
+        ) from None
+    if network.version != 4 or not 16 <= network.prefixlen <= 20:
+        raise _fail(
+            "is not an IPv4 range of size /16 to /20",
+            "an IPv4 CIDR from /16 to /20 (three private /19-/23 subnets and three public ones "
+            "are carved from it)",
+            "use a /16 such as 10.0.0.0/16",
+        )
+    return value
+
+
+def _id_list(kind: str) -> Any:
+    def check(value: str) -> str:
+        items = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [item for item in items if not _AWS_ID[kind].match(item)]
+        if bad:
+            raise _fail(
+                f"contains {bad[0]!r}, which is not a {kind} id",
+                f"comma-separated ids such as {kind}-0123456789abcdef0",
+                f"copy the {kind} ids from the VPC console",
+            )
+        return ",".join(items)
+
+    return check
+
+
+def _aws_id(kind: str) -> Any:
+    def check(value: str) -> str:
+        if value and not _AWS_ID[kind].match(value):
+            raise _fail(
+                f"is not a {kind} id",
+                f"{kind}-<hex>, e.g. {kind}-0123456789abcdef0",
+                f"copy the {kind} id from the VPC console",
+            )
+        return value
+
+    return check
+
+
+def _engine_version(value: str) -> str:
+    if not re.match(r"^[0-9]+(\.[0-9]+)?$", value):
+        raise _fail(
+            "is not a Postgres engine version",
+            "MAJOR or MAJOR.MINOR, e.g. 16 or 16.6",
+            "give the major version; minor upgrades are applied by RDS",
+        )
+    return value
+
+
+def _node_count(value: int) -> int:
+    if not 0 <= value <= 100:
+        raise _fail("is not a node count", "0 to 100", "set a count between 0 and 100")
+    return value
+
+
+def _disk_size(value: int) -> int:
+    if not 20 <= value <= 16384:
+        raise _fail("is not a disk size in GiB", "20 to 16384", "set the size in GiB")
+    return value
+
+
+def _keep_count(value: int) -> int:
+    if not 1 <= value <= 1000:
+        raise _fail("is not an image count", "1 to 1000", "set how many images to keep")
+    return value
+
+
 Quantity = Annotated[str, AfterValidator(_quantity)]
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 NodeLabel = Annotated[str, AfterValidator(_node_label)]
@@ -231,6 +386,15 @@ SourceRanges = Annotated[str, AfterValidator(_source_ranges)]
 Domain = Annotated[str, AfterValidator(_domain)]
 ServiceType = Literal["LoadBalancer", "NodePort"]
 SlotCount = Annotated[int, AfterValidator(_slot_count)]
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+VpcCidr = Annotated[str, AfterValidator(_cidr)]
+VpcId = Annotated[str, AfterValidator(_aws_id("vpc"))]
+SubnetIds = Annotated[str, AfterValidator(_id_list("subnet"))]
+EngineVersion = Annotated[str, AfterValidator(_engine_version)]
+NodeCount = Annotated[int, AfterValidator(_node_count)]
+DiskSize = Annotated[int, AfterValidator(_disk_size)]
+KeepCount = Annotated[int, AfterValidator(_keep_count)]
 
 
 class _Model(BaseModel):
@@ -476,12 +640,154 @@ class MldeConfig(_Model):
     )
 
 
+class AwsConfig(_Model):
+    """The AWS target: a VPC, EKS with CPU and GPU node groups, S3, RDS, EFS and ECR."""
+
+    region: AwsRegion = Field(
+        "us-east-2", description="AWS region of every resource.", json_schema_extra=_only("aws")
+    )
+    availability_zones: str = Field(
+        "",
+        description="Comma-separated availability zones of a new VPC (2 to 6, all in awsRegion). "
+        "Empty: the region's a, b and c zones.",
+        json_schema_extra=_only("aws"),
+    )
+    vpc_cidr: VpcCidr = Field(
+        "10.0.0.0/16",
+        description="IPv4 range of a new VPC (/16 to /20). Pods take VPC addresses (VPC CNI), "
+        "so prefer a /16.",
+        json_schema_extra=_only("aws"),
+    )
+    nat_gateways: Literal["perAz", "single"] = Field(
+        "perAz",
+        description="perAz: one NAT gateway per zone, so losing a zone keeps the others online. "
+        "single: one NAT gateway for the VPC, cheaper, but a zone outage cuts every node's "
+        "egress.",
+        json_schema_extra=_only("aws"),
+    )
+    existing_vpc_id: VpcId = Field(
+        "",
+        description="Deploy into this VPC instead of creating one; needs awsPrivateSubnetIds "
+        "and awsPublicSubnetIds.",
+        json_schema_extra=_only("aws"),
+    )
+    private_subnet_ids: SubnetIds = Field(
+        "",
+        description="Comma-separated private subnets of awsExistingVpcId (at least 2, in "
+        "different zones, with a route to a NAT gateway): nodes, RDS and EFS go here.",
+        json_schema_extra=_only("aws"),
+    )
+    public_subnet_ids: SubnetIds = Field(
+        "",
+        description="Comma-separated public subnets of awsExistingVpcId: load balancers go here. "
+        "They are tagged for load balancer discovery.",
+        json_schema_extra=_only("aws"),
+    )
+    api_access_cidrs: str = Field(
+        "",
+        description="Comma-separated CIDRs allowed to reach the EKS API endpoint from outside "
+        "the VPC (your address or VPN range; pulumi up runs from there). Required on aws; "
+        "0.0.0.0/0 is accepted only when written out.",
+        json_schema_extra=_only("aws"),
+    )
+    cpu_instance_type: InstanceType = Field(
+        "m5.2xlarge",
+        description="Instance type of the CPU node group.",
+        json_schema_extra=_only("aws"),
+    )
+    cpu_min_size: NodeCount = Field(
+        1,
+        description="Fewest CPU nodes; at least 1, since the platform's services run there.",
+        json_schema_extra=_only("aws"),
+    )
+    cpu_desired_size: NodeCount = Field(
+        2,
+        description="CPU nodes at creation; the cluster-autoscaler owns the count afterwards.",
+        json_schema_extra=_only("aws"),
+    )
+    cpu_max_size: NodeCount = Field(
+        4, description="Most CPU nodes the autoscaler may run.", json_schema_extra=_only("aws")
+    )
+    cpu_disk_size: DiskSize = Field(
+        200,
+        description="Root volume of each CPU node in GiB (gp3, encrypted); holds images and "
+        "MLDM's local cache.",
+        json_schema_extra=_only("aws"),
+    )
+    gpu_instance_type: InstanceType = Field(
+        "g4dn.xlarge",
+        description="Instance type of the GPU node group: an NVIDIA x86_64 type (g4dn, g5, g6, "
+        "g6e, p3, p4d, p5 families).",
+        json_schema_extra=_only("aws"),
+    )
+    gpu_min_size: NodeCount = Field(
+        0,
+        description="Fewest GPU nodes; 0 lets the group scale to zero when no task needs a GPU.",
+        json_schema_extra=_only("aws"),
+    )
+    gpu_desired_size: NodeCount = Field(
+        0,
+        description="GPU nodes at creation; the cluster-autoscaler owns the count afterwards.",
+        json_schema_extra=_only("aws"),
+    )
+    gpu_max_size: NodeCount = Field(
+        2, description="Most GPU nodes the autoscaler may run.", json_schema_extra=_only("aws")
+    )
+    gpu_disk_size: DiskSize = Field(
+        200,
+        description="Root volume of each GPU node in GiB (gp3, encrypted); GPU task images are "
+        "large.",
+        json_schema_extra=_only("aws"),
+    )
+    gpu_capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        "ON_DEMAND",
+        description="ON_DEMAND, or SPOT: cheaper, but a node can be reclaimed mid-trial (MLDE "
+        "resumes from the last checkpoint).",
+        json_schema_extra=_only("aws"),
+    )
+    db_instance_class: str = Field(
+        "db.m6g.large",
+        description="RDS instance class of the Postgres server.",
+        json_schema_extra=_only("aws"),
+    )
+    db_engine_version: EngineVersion = Field(
+        "16",
+        description="RDS PostgreSQL major version (minor upgrades are automatic). 13, which the "
+        "PDK guides used, left RDS standard support in February 2026.",
+        json_schema_extra=_only("aws"),
+    )
+    db_storage_size: DiskSize = Field(
+        100, description="RDS storage in GiB (gp3, encrypted).", json_schema_extra=_only("aws")
+    )
+    db_multi_az: bool = Field(
+        False,
+        description="Run a standby in a second zone: survives a zone outage, costs twice as much.",
+        json_schema_extra=_only("aws"),
+    )
+    cluster_autoscaler_chart_version: ChartVersion = Field(
+        "9.51.0",
+        description="Version of the kubernetes/autoscaler cluster-autoscaler Helm chart.",
+        json_schema_extra=_only("aws"),
+    )
+    cluster_autoscaler_image: PinnedImage = Field(
+        "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.3",
+        description="cluster-autoscaler image; its MAJOR.MINOR must equal kubernetesVersion.",
+        json_schema_extra=_only("aws"),
+    )
+    ecr_keep_images: KeepCount = Field(
+        30,
+        description="Tagged images each ECR repository keeps; older ones expire. Untagged "
+        "images expire after a day.",
+        json_schema_extra=_only("aws"),
+    )
+
+
 class StackConfig(_Model):
     """Everything one stack can set. See the module docstring for how keys are named."""
 
     target: Target = Field(
         description="Where the platform runs. existing: a Kubernetes cluster you already have "
-        "(on-prem, kind, minikube)."
+        "(on-prem, kind, minikube). aws: a new EKS cluster with its VPC, S3, RDS, EFS and ECR."
     )
     ephemeral: bool = Field(
         False,
@@ -501,6 +807,7 @@ class StackConfig(_Model):
         "",
         description="Image registry prefix the flow's images are pushed to "
         "(e.g. localhost:5001/pdk). Empty: none; the flow's images cannot be built.",
+        json_schema_extra=_only("existing"),
     )
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     gpu: GpuConfig = Field(default_factory=GpuConfig)
@@ -515,6 +822,7 @@ class StackConfig(_Model):
     ingress: IngressConfig = Field(default_factory=IngressConfig)
     mldm: MldmConfig = Field(default_factory=MldmConfig)
     mlde: MldeConfig = Field(default_factory=MldeConfig)
+    aws: AwsConfig = Field(default_factory=AwsConfig)
 
 
 def split_label(value: str) -> tuple[str, str]:
@@ -767,9 +1075,209 @@ def _check_combinations(
                     f"pulumi config rm {key} --stack {stack}",
                 )
             )
+    if raw.get("target") == "aws":
+        version = nested.get(
+            "kubernetes_version", StackConfig.model_fields["kubernetes_version"].get_default()
+        )
+        problems.extend(_check_aws(stack, value, raw, gpu_off, str(version)))
     kubeconfig = value("cluster", "kubeconfig")
     if isinstance(kubeconfig, str) and kubeconfig and kubeconfig != OFFLINE_SECRET:
         problems.extend(_check_kubeconfig(stack, kubeconfig, str(value("cluster", "context"))))
+    return problems
+
+
+def _check_aws(
+    stack: str,
+    value: Callable[[str, str], Any],
+    raw: Mapping[str, Any],
+    gpu_off: bool,
+    k8s_version: str,
+) -> list[Problem]:
+    """The AWS target's rules across keys: sizes, zones, the VPC choice, GPU instances."""
+    problems: list[Problem] = []
+
+    def aws(name: str) -> Any:
+        return value("aws", name)
+
+    def problem(key: str, bad: Any, reason: str, allowed: str, fix: str) -> None:
+        problems.append(Problem(key, bad, reason, allowed, fix))
+
+    for pool in ("cpu", "gpu"):
+        sizes = {}
+        for part in ("min", "desired", "max"):
+            try:
+                sizes[part] = int(aws(f"{pool}_{part}_size"))
+            except (TypeError, ValueError):
+                break  # reported as a type error already
+        else:
+            prefix = f"aws{pool.title()}"
+            if sizes["min"] > sizes["max"]:
+                problem(
+                    f"{prefix}MinSize",
+                    sizes["min"],
+                    f"is larger than {prefix}MaxSize ({sizes['max']})",
+                    f"0 to {prefix}MaxSize",
+                    f"lower {prefix}MinSize or raise {prefix}MaxSize",
+                )
+            elif not sizes["min"] <= sizes["desired"] <= sizes["max"]:
+                problem(
+                    f"{prefix}DesiredSize",
+                    sizes["desired"],
+                    f"is outside {prefix}MinSize..{prefix}MaxSize ({sizes['min']}..{sizes['max']})",
+                    f"{sizes['min']} to {sizes['max']}",
+                    _set_fix(stack, f"{prefix}DesiredSize", str(sizes["min"])),
+                )
+    if str(aws("cpu_min_size")) == "0":
+        problem(
+            "awsCpuMinSize",
+            0,
+            "is 0, but the CPU group runs the platform's services and the autoscaler itself",
+            "1 or more",
+            _set_fix(stack, "awsCpuMinSize", "1"),
+        )
+
+    region = str(aws("region"))
+    existing_vpc = bool(aws("existing_vpc_id"))
+    if existing_vpc:
+        for key, name, least in (
+            ("awsPrivateSubnetIds", "private_subnet_ids", 2),
+            ("awsPublicSubnetIds", "public_subnet_ids", 1),
+        ):
+            ids = [part for part in str(aws(name)).split(",") if part.strip()]
+            if len(ids) < least:
+                problem(
+                    key,
+                    raw.get(key, _MISSING),
+                    f"lists {len(ids)} subnet(s), but awsExistingVpcId needs at least {least}",
+                    f"{least} or more subnet ids of that VPC"
+                    + (" in different zones" if least > 1 else ""),
+                    _set_fix(stack, key, "subnet-aaa,subnet-bbb"),
+                )
+        for key in ("awsVpcCidr", "awsAvailabilityZones", "awsNatGateways"):
+            if key in raw:
+                problem(
+                    key,
+                    raw[key],
+                    "is set but awsExistingVpcId is too, so it would be ignored (it shapes a new "
+                    "VPC only)",
+                    "unset with awsExistingVpcId",
+                    f"pulumi config rm {key} --stack {stack}",
+                )
+    else:
+        for key in ("awsPrivateSubnetIds", "awsPublicSubnetIds"):
+            if key in raw:
+                problem(
+                    key,
+                    raw[key],
+                    "is set but awsExistingVpcId is not, so it would be ignored",
+                    "unset when a new VPC is created",
+                    f"set awsExistingVpcId, or: pulumi config rm {key} --stack {stack}",
+                )
+        zones = [part.strip() for part in str(aws("availability_zones")).split(",") if part.strip()]
+        if zones:
+            wrong = [zone for zone in zones if not re.fullmatch(rf"{re.escape(region)}[a-z]", zone)]
+            if wrong:
+                problem(
+                    "awsAvailabilityZones",
+                    raw.get("awsAvailabilityZones"),
+                    f"names {wrong[0]!r}, which is not a zone of region {region}",
+                    f"zones named {region} plus a letter, e.g. {region}a",
+                    _set_fix(stack, "awsAvailabilityZones", f"{region}a,{region}b,{region}c"),
+                )
+            elif not 2 <= len(set(zones)) == len(zones) <= 6:
+                problem(
+                    "awsAvailabilityZones",
+                    raw.get("awsAvailabilityZones"),
+                    "must name 2 to 6 different zones (EKS needs subnets in two or more)",
+                    f"e.g. {region}a,{region}b,{region}c",
+                    _set_fix(stack, "awsAvailabilityZones", f"{region}a,{region}b,{region}c"),
+                )
+
+    access = str(aws("api_access_cidrs"))
+    if not access:
+        problem(
+            "awsApiAccessCidrs",
+            _MISSING,
+            "is required on aws: the EKS API endpoint is closed to the internet unless you name "
+            "who may reach it",
+            "comma-separated CIDRs, e.g. 203.0.113.7/32 for your address",
+            _set_fix(stack, "awsApiAccessCidrs", "<your-ip>/32"),
+        )
+    else:
+        try:
+            _source_ranges(access)
+        except PydanticCustomError as error:
+            ctx = error.context or {}
+            problem("awsApiAccessCidrs", access, error.message(), ctx["allowed"], ctx["fix"])
+
+    gpu_type = str(aws("gpu_instance_type"))
+    match = _INSTANCE_TYPE.match(gpu_type)
+    if not gpu_off and match:
+        sizes_known = GPU_INSTANCE_GPUS.get(match["family"])
+        if sizes_known is None:
+            problem(
+                "awsGpuInstanceType",
+                gpu_type,
+                f"has no NVIDIA GPU (family {match['family']} is not a GPU family the EKS NVIDIA "
+                "AMI runs)",
+                ", ".join(f"{family}.*" for family in GPU_INSTANCE_GPUS),
+                _set_fix(stack, "awsGpuInstanceType", "g4dn.xlarge")
+                + f", or: pulumi config set gpuEnabled false --stack {stack}",
+            )
+        elif match["size"] not in sizes_known:
+            problem(
+                "awsGpuInstanceType",
+                gpu_type,
+                f"is not a size of the {match['family']} family",
+                ", ".join(f"{match['family']}.{size}" for size in sizes_known),
+                _set_fix(stack, "awsGpuInstanceType", f"{match['family']}.xlarge"),
+            )
+        else:
+            gpus = sizes_known[match["size"]]
+            slots = value("mlde", "max_slots_per_pod")
+            if isinstance(slots, int) and slots > gpus:
+                problem(
+                    "mldeMaxSlotsPerPod",
+                    slots,
+                    f"exceeds the {gpus} GPU(s) of one {gpu_type} node, so such a task could "
+                    "never be scheduled",
+                    f"1 to {gpus}",
+                    _set_fix(stack, "mldeMaxSlotsPerPod", str(gpus)),
+                )
+    if gpu_off:
+        for key in (
+            "awsGpuInstanceType",
+            "awsGpuMinSize",
+            "awsGpuDesiredSize",
+            "awsGpuMaxSize",
+            "awsGpuDiskSize",
+            "awsGpuCapacityType",
+        ):
+            if key in raw:
+                problem(
+                    key,
+                    raw[key],
+                    "is set but unused by this stack's other settings, so it would be ignored",
+                    "unset while gpuEnabled is false",
+                    f"pulumi config rm {key} --stack {stack}",
+                )
+
+    image = _IMAGE.match(str(aws("cluster_autoscaler_image")))
+    if image and image["tag"]:
+        minor = re.match(r"^v?([0-9]+\.[0-9]+)\.", image["tag"])
+        if minor and minor[1] != k8s_version:
+            problem(
+                "awsClusterAutoscalerImage",
+                aws("cluster_autoscaler_image"),
+                f"is cluster-autoscaler {minor[1]}, but the cluster runs Kubernetes {k8s_version} "
+                "(the autoscaler's minor version must match the cluster's)",
+                f"a {k8s_version}.x tag",
+                _set_fix(
+                    stack,
+                    "awsClusterAutoscalerImage",
+                    f"registry.k8s.io/autoscaling/cluster-autoscaler:v{k8s_version}.<patch>",
+                ),
+            )
     return problems
 
 
@@ -813,6 +1321,13 @@ def _check_kubeconfig(stack: str, text: str, context: str) -> list[Problem]:
     return []
 
 
+def _is_default(key: str, value: Any) -> bool:
+    spec = KEYS.get(key)
+    return (
+        spec is not None and not spec.required and str(value).lower() == str(spec.default).lower()
+    )
+
+
 def load_config(
     stack: str,
     raw: Mapping[str, Any],
@@ -825,6 +1340,10 @@ def load_config(
     """
     problems: list[Problem] = []
     nested: dict[str, Any] = {}
+    # Pulumi hands the program every key declared with a default in Pulumi.yaml, set or not.
+    # A value equal to its default is treated as unset, so target-only and would-be-ignored
+    # checks fire only for what a stack really sets.
+    raw = {key: value for key, value in raw.items() if not _is_default(key, value)}
     target = raw.get("target")
     for key, value in raw.items():
         spec = KEYS.get(key)

@@ -29,8 +29,38 @@ SHARED_CLAIM = "pdk-pvc"
 SHARED_MOUNT_PATH = "/run/determined/workdir/shared_fs"
 """Where MLDE tasks mount the shared claim."""
 
+FLOW_IMAGES = ("train", "deploy")
+"""The flow's images, built by the stack; targets with per-image repositories create these."""
+
 Workload = Literal["mldm", "mlde", "kserve"]
 """The platform workloads that read or write object storage."""
+
+
+@dataclass(frozen=True)
+class ServiceAccountRef:
+    """A Kubernetes service account, by namespace and name."""
+
+    namespace: str
+    name: str
+
+
+WORKLOAD_SERVICE_ACCOUNTS: Mapping[Workload, tuple[ServiceAccountRef, ...]] = {
+    # The Pachyderm chart's accounts: pachd, and the pipeline workers.
+    "mldm": (
+        ServiceAccountRef("default", "pachyderm"),
+        ServiceAccountRef("default", "pachyderm-worker"),
+    ),
+    # MLDE task pods (trials, checkpoint GC) in both resource pools.
+    "mlde": (
+        ServiceAccountRef("default", "mlde-tasks"),
+        ServiceAccountRef("gpu-pool", "mlde-tasks"),
+    ),
+    # InferenceServices read the model bucket as this account.
+    "kserve": (ServiceAccountRef("models", "kserve-models"),),
+}
+"""The service accounts that carry each workload's storage identity. Cloud targets trust
+exactly these in their workload identities (IRSA, Workload Identity); the platform creates or
+names its accounts from this table, so the two cannot drift apart."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +168,13 @@ class ImageRegistry:
     url: pulumi.Input[str]
     """Registry prefix, ``HOST[:PORT]/PATH``; images are ``<url>/<name>:<tag>``. Empty when the
     stack configures none."""
+    username: pulumi.Input[str] | None = None
+    """User to push with, when the registry needs credentials the builder lacks (ECR)."""
+    password: pulumi.Output[str] | None = None
+    """Its password or token, a Pulumi secret."""
+    repositories: Sequence[str] = ()
+    """Image names the target created repositories for (``<url>/<name>``); empty when any name
+    may be pushed."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +223,8 @@ class TargetContract:
     nodes: NodePlacement
     ready: Sequence[pulumi.Resource] = ()
     """Resources the platform must wait for before installing anything."""
+    kubeconfig: pulumi.Output[str] | None = None
+    """A kubeconfig for the cluster (a Pulumi secret), when the target created the cluster."""
     commands: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Ready-to-run commands specific to this target (a console port-forward, a shell),
     exported as the ``commands`` stack output. Never put a secret value in one: give the

@@ -57,6 +57,11 @@ class Naming:
             DEPLOYMENT_LABEL: self.deployment_id,
         }
 
+    @property
+    def tags(self) -> dict[str, str]:
+        """The same set as ``labels``, as cloud resource tags."""
+        return self.labels
+
     def cloud_name(self, role: str, max_length: int = 63) -> str:
         """A name unique outside the stack: ``pdk-<deployment id>-<role>``, DNS-safe."""
         name = f"{PART_OF}-{self.deployment_id}-{role}".lower()

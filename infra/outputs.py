@@ -23,6 +23,7 @@ BUCKETS = "buckets"
 POSTGRES = "postgres"
 SHARED_FILESYSTEM = "sharedFilesystem"
 REGISTRY = "registry"
+KUBECONFIG = "kubeconfig"
 FIND_RESOURCES = "findResourcesCommand"
 COMMANDS = "commands"
 MLDM = "mldm"
@@ -81,6 +82,10 @@ def export_target(contract: TargetContract, naming: Naming) -> None:
         },
     )
     pulumi.export(REGISTRY, contract.registry.url)
+    if contract.kubeconfig is not None:
+        # A secret: it carries no credential (it runs `aws eks get-token`), but it names and
+        # locates the cluster, and the rule is simpler than the exception.
+        pulumi.export(KUBECONFIG, pulumi.Output.secret(contract.kubeconfig))
     pulumi.export(
         FIND_RESOURCES,
         "kubectl get all,pvc,pv,secrets,configmaps -A "

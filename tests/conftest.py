@@ -16,6 +16,19 @@ from infra.plan.stackfiles import REPO_ROOT, known_stacks
 STACKS = known_stacks()
 
 
+def _target(stack: str) -> str:
+    from infra.plan.stackfiles import read_stack
+
+    raw, _ = read_stack(stack)
+    return str(raw["target"])
+
+
+TARGET_OF = {stack: _target(stack) for stack in STACKS}
+IN_CLUSTER_STACKS = [s for s in STACKS if TARGET_OF[s] == "existing"]
+"""Stacks whose Postgres, MinIO and shared volumes run inside the cluster."""
+AWS_STACKS = [s for s in STACKS if TARGET_OF[s] == "aws"]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

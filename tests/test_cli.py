@@ -64,7 +64,7 @@ def test_plan_prints_components_counts_and_outputs() -> None:
 def test_unknown_stack_lists_the_known_ones() -> None:
     result = pdk("plan", "-s", "staging")
     assert result.returncode == 2
-    assert "Unknown stack 'staging'. Known stacks: local, onprem." in result.stderr
+    assert "Unknown stack 'staging'. Known stacks: aws, local, onprem." in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -153,7 +153,7 @@ def test_diff_needs_two_stacks_or_a_ref() -> None:
 
 
 def test_stacks_and_config_keys() -> None:
-    assert pdk("stacks").stdout.split() == ["local", "onprem"]
+    assert pdk("stacks").stdout.split() == ["aws", "local", "onprem"]
     keys = pdk("config-keys").stdout
     assert "pdk-deployer:sharedFsNfsServer" in keys and "(required)" in keys
 

@@ -58,7 +58,7 @@ def test_strings_from_pulumi_are_coerced_to_types() -> None:
 def test_missing_required_key() -> None:
     message = only_problem({})
     assert message.startswith("pdk-deployer:target = (not set): is required and not set.")
-    assert "Allowed: existing." in message
+    assert "Allowed: existing, aws." in message
     assert "pulumi config set target existing --stack test" in message
 
 
@@ -279,8 +279,8 @@ def test_gpu_pool_on_a_cpu_only_stack() -> None:
 
 
 def test_gpu_only_keys_on_a_cpu_only_stack_would_be_ignored() -> None:
-    message = only_problem({**BASE, "gpuEnabled": "false", "gpuDevicePluginChartVersion": "0.17.4"})
-    assert "pdk-deployer:gpuDevicePluginChartVersion = '0.17.4': is set but unused" in message
+    message = only_problem({**BASE, "gpuEnabled": "false", "gpuDevicePluginChartVersion": "0.17.3"})
+    assert "pdk-deployer:gpuDevicePluginChartVersion = '0.17.3': is set but unused" in message
     assert "unset while gpuEnabled is false" in message
     assert "pulumi config rm gpuDevicePluginChartVersion --stack test" in message
 

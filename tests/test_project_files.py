@@ -27,11 +27,17 @@ def test_pulumi_yaml_declares_exactly_the_config_keys() -> None:
         assert ("default" in entry) is (not KEYS[key].required)
 
 
-def test_declared_defaults_are_the_model_defaults() -> None:
+@pytest.mark.parametrize("target", ["existing", "aws"])
+def test_declared_defaults_are_the_model_defaults(target: str) -> None:
+    """Pulumi passes every declared default to the program; on any target that must read as
+    if nothing were set (no 'only applies to target' or 'would be ignored' problems)."""
     declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]
     raw = {key: entry["default"] for key, entry in declared.items() if "default" in entry}
-    config = load_config("defaults", {**raw, "target": "existing"})
-    assert config == load_config("defaults", {"target": "existing"})
+    required = {"target": target}
+    if target == "aws":
+        required["awsApiAccessCidrs"] = "203.0.113.7/32"
+    config = load_config("defaults", {**raw, **required})
+    assert config == load_config("defaults", required)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import STACKS
+from tests.conftest import IN_CLUSTER_STACKS, STACKS
 
 
 def job_container(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def minio_env(container: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", IN_CLUSTER_STACKS)
 def test_minio_script_creates_buckets_users_and_policies(
     snapshots: dict[str, Any], stack: str, tmp_path: Path
 ) -> None:

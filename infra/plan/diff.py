@@ -98,11 +98,14 @@ def _compare(before: Any, after: Any) -> list[Change]:
 
 
 def _comparable(resource: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: resource[key]
-        for key in ("parent", "provider", "protect", "inputs", "dependencies")
-        if key in resource
+    view: dict[str, Any] = {
+        key: resource[key] for key in ("parent", "provider", "protect", "inputs") if key in resource
     }
+    # Dependencies are a set: compared by name, a new one reads as one added entry instead of
+    # shifting every later position of a sorted list.
+    if "dependencies" in resource:
+        view["dependsOn"] = {name: True for name in resource["dependencies"]}
+    return view
 
 
 def diff_snapshots(

@@ -20,6 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT, StackConfig, load_config
+from infra.plan import cloud_mocks
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 
 SECRET = "[secret]"
@@ -72,14 +73,20 @@ def _clean(value: Any, reveal: bool = False) -> Any:
 class _Mocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs, and hand out deterministic values for generated secrets."""
 
+    def __init__(self) -> None:
+        self.region: str | None = None
+
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         if args.typ.startswith("random:index/"):
             state["result"] = f"{MOCK_SECRET_PREFIX}{args.name}"
+        if args.typ == "pulumi:providers:aws":
+            self.region = str(args.inputs.get("region") or "") or None
+        state.update(cloud_mocks.resource_outputs(args.typ, args.name, args.inputs, self.region))
         return f"{args.name}-id", state
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        return cloud_mocks.call_outputs(args.token, args.args), []
 
 
 @dataclass
@@ -134,12 +141,13 @@ class Snapshot:
         return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
 
 
-async def _resolve_outputs(raw: dict[str, Any]) -> dict[str, Any]:
+async def _resolve_outputs(raw: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
     resolved: dict[str, Any] = {}
     for name, value in sorted(raw.items()):
         output = pulumi.Output.from_input(value)
         known = await output.future()
-        resolved[name] = SECRET if await output.is_secret() else _clean(known)
+        secret = await output.is_secret()
+        resolved[name] = SECRET if secret and not reveal else _clean(known, reveal)
     return resolved
 
 
@@ -167,7 +175,7 @@ def run_program(stack: str, config: StackConfig, reveal_secrets: bool = False) -
         await pulumi.runtime.stack.wait_for_rpcs()
         root = settings.get_root_resource()
         assert isinstance(root, pulumi.runtime.stack.Stack)
-        outputs.update(await _resolve_outputs(root.outputs))
+        outputs.update(await _resolve_outputs(root.outputs, reveal_secrets))
 
     _sync_await(run_pulumi_func(program))
     resources = [

@@ -36,6 +36,40 @@ def _collect(value: Any, key: str) -> list[Any]:
     return found
 
 
+_CLOUD_FIELDS: dict[str, tuple[str, ...]] = {
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("availabilityZone", "cidrBlock"),
+    "aws:eks/cluster:Cluster": ("name", "version"),
+    "aws:eks/nodeGroup:NodeGroup": ("instanceTypes", "amiType", "capacityType", "scalingConfig"),
+    "aws:eks/addon:Addon": ("addonName",),
+    "aws:rds/instance:Instance": (
+        "engine",
+        "engineVersion",
+        "instanceClass",
+        "allocatedStorage",
+        "publiclyAccessible",
+    ),
+    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
+    "aws:ecr/repository:Repository": ("name",),
+    "aws:iam/role:Role": ("name",),
+    "aws:efs/fileSystem:FileSystem": ("encrypted", "throughputMode"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
+        "fromPort",
+        "cidrIpv4",
+        "referencedSecurityGroupId",
+    ),
+}
+"""Cloud resource inputs worth showing in the plan tree, by resource type."""
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 def key_properties(resource: dict[str, Any]) -> str:
     """The few properties worth a glance: object name, images, sizes, secret keys."""
     inputs = resource.get("inputs") or {}
@@ -61,6 +95,9 @@ def key_properties(resource: dict[str, Any]) -> str:
             parts.append(f"{field} keys={','.join(sorted(inputs[field]))}")
     if resource["type"].startswith("random:"):
         parts.append(f"length={inputs.get('length')}")
+    for key in _CLOUD_FIELDS.get(resource["type"], ()):
+        if inputs.get(key) not in (None, "", [], {}):
+            parts.append(f"{key}={_brief(inputs[key])}")
     if resource["type"].startswith("pulumi:providers:"):
         parts.extend(f"{key}={value}" for key, value in sorted(inputs.items()) if key != "version")
     return "  ".join(parts)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra import charts
 from infra.contract import NodePlacement
-from infra.platform import charts
 
 NAMESPACE = "nvidia-device-plugin"
 

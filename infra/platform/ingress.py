@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra import charts
 from infra.naming import Naming
-from infra.platform import charts
 from infra.platform.endpoints import Endpoint
 from infra.platform.exposure import Exposure
 

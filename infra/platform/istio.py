@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.platform import charts
+from infra import charts
 from infra.platform.exposure import Exposure
 
 NAMESPACE = "istio-system"

@@ -9,7 +9,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.platform import charts
+from infra import charts
 
 NAMESPACE = "kserve"
 HOST_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"

@@ -9,9 +9,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from infra import charts
 from infra.contract import TargetContract
 from infra.naming import Naming
-from infra.platform import charts
 from infra.platform.endpoints import Endpoint
 from infra.platform.exposure import Exposure
 from infra.platform.values import (

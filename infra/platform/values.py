@@ -17,6 +17,7 @@ import pulumi
 
 from infra.contract import (
     DATABASES,
+    WORKLOAD_SERVICE_ACCOUNTS,
     NodePlacement,
     ObjectStore,
     Postgres,
@@ -29,9 +30,10 @@ from infra.platform.endpoints import Endpoint, host_and_port
 RELEASE = "pachyderm"
 """Release name; the chart derives the MLDE service names from it."""
 NAMESPACE = "default"
-MLDM_SERVICE_ACCOUNT = "pachyderm"
-WORKER_SERVICE_ACCOUNT = "pachyderm-worker"
-TASK_SERVICE_ACCOUNT = "mlde-tasks"
+MLDM_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT = (
+    account.name for account in WORKLOAD_SERVICE_ACCOUNTS["mldm"]
+)
+TASK_SERVICE_ACCOUNT = WORKLOAD_SERVICE_ACCOUNTS["mlde"][0].name
 """MLDE task pods run as this account (in ``default`` and ``gpu-pool``), which carries the
 checkpoint bucket identity on cloud targets."""
 POSTGRES_SECRET_KEY = "postgresql-password"

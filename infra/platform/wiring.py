@@ -17,16 +17,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.contract import TargetContract
+from infra.contract import WORKLOAD_SERVICE_ACCOUNTS, TargetContract
 from infra.naming import Naming
 from infra.platform.endpoints import Endpoint, host_and_port
-from infra.platform.values import database_host
+from infra.platform.values import WORKER_SERVICE_ACCOUNT, database_host
 
 CONFIG_MAP = "pdk-config"
 PIPELINE_SECRET = "pipeline-secret"
-WORKER_SERVICE_ACCOUNT = "pachyderm-worker"
-"""The service account the Pachyderm chart gives pipeline workers."""
-MODELS_SERVICE_ACCOUNT = "kserve-models"
+MODELS_SERVICE_ACCOUNT = WORKLOAD_SERVICE_ACCOUNTS["kserve"][0].name
 """InferenceServices in the models namespace run as this account to read the model bucket."""
 MODELS_S3_SECRET = "kserve-models-s3"
 PIPELINE_SECRET_KEYS = (

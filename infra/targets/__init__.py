@@ -11,8 +11,10 @@ from collections.abc import Callable
 from infra.config import StackConfig
 from infra.contract import TargetContract
 from infra.naming import Naming
+from infra.targets.aws import target as aws
 from infra.targets.existing import cluster as existing
 
 TARGETS: dict[str, Callable[[Naming, StackConfig], TargetContract]] = {
     "existing": existing.build,
+    "aws": aws.build,
 }

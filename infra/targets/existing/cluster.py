@@ -27,9 +27,9 @@ from infra.targets.common.namespaces import (
     Namespaces,
     NamespacesArgs,
 )
+from infra.targets.common.shared_fs import SharedFsArgs, StaticSharedFilesystem
 from infra.targets.existing.minio import REGION, Grant, MinioObjectStore, MinioObjectStoreArgs
 from infra.targets.existing.postgres import InClusterPostgres, InClusterPostgresArgs
-from infra.targets.existing.shared_fs import SharedFsArgs, StaticSharedFilesystem
 
 DATA_NAMESPACE = "pdk-data"
 """Postgres and MinIO live apart from the workloads, so their root credentials do too."""
@@ -125,9 +125,8 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{name}-shared-fs",
             SharedFsArgs(
                 naming=naming,
-                type=config.shared_fs.type,
-                nfs_server=config.shared_fs.nfs_server,
-                path=config.shared_fs.path,
+                source=_shared_source(config),
+                storage_class="",
                 size=config.shared_fs.size,
                 namespaces={"default": None, GPU_NAMESPACE: namespaces.by_name[GPU_NAMESPACE]},
             ),
@@ -174,6 +173,17 @@ class ExistingCluster(pulumi.ComponentResource):
             },
         )
         self.register_outputs({"target": "existing"})
+
+
+def _shared_source(config: StackConfig) -> dict[str, object]:
+    shared = config.shared_fs
+    if shared.type == "nfs":
+        return {"nfs": k8s.core.v1.NFSVolumeSourceArgs(server=shared.nfs_server, path=shared.path)}
+    return {
+        "host_path": k8s.core.v1.HostPathVolumeSourceArgs(
+            path=shared.path, type="DirectoryOrCreate"
+        )
+    }
 
 
 def build(naming: Naming, config: StackConfig) -> TargetContract:

@@ -10,7 +10,8 @@ import pulumi_random as random
 
 from infra.contract import DATABASES, Postgres
 from infra.naming import Naming
-from infra.targets.common.pods import secret_env, setup_job, single_replica_statefulset
+from infra.targets.common.databases import POSTGRES_UID, create_databases_job
+from infra.targets.common.pods import secret_env, single_replica_statefulset
 
 PORT = 5432
 USER = "pdk"
@@ -19,20 +20,6 @@ PGDATA = f"{DATA_MOUNT}/pgdata"
 """PGDATA sits one level below the volume's mount point: initdb refuses a non-empty directory,
 and fresh volumes often carry ``lost+found``. The guides mounted the volume beside PGDATA, so
 the data lived in the container and vanished with the pod."""
-
-_CREATE_DATABASES = """\
-set -eu
-until pg_isready --quiet; do echo "waiting for postgres at $PGHOST:$PGPORT"; sleep 2; done
-for db in {databases}; do
-  if psql --dbname=postgres --tuples-only --no-align \\
-      --command="SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-    echo "database $db already exists"
-  else
-    psql --dbname=postgres --command="CREATE DATABASE \\"$db\\""
-    echo "database $db created"
-  fi
-done
-"""
 
 
 @dataclass(frozen=True)
@@ -95,8 +82,7 @@ class InClusterPostgres(pulumi.ComponentResource):
             namespace=args.namespace,
             labels=labels,
             service_name=service.metadata.name,
-            # 999 is the postgres user of the official image.
-            run_as=999,
+            run_as=POSTGRES_UID,
             data_mount=DATA_MOUNT,
             storage_size=args.storage_size,
             storage_class=args.storage_class,
@@ -120,21 +106,17 @@ class InClusterPostgres(pulumi.ComponentResource):
         host = pulumi.Output.concat(
             service.metadata.name, ".", service.metadata.namespace, ".svc.cluster.local"
         )
-        databases_job = setup_job(
+        databases_job = create_databases_job(
             f"{name}-databases",
             naming=naming,
             namespace=args.namespace,
             labels=labels,
-            run_as=999,
-            container_name="create-databases",
             image=args.image,
-            script=_CREATE_DATABASES.format(databases=" ".join(DATABASES)),
-            env=[
-                k8s.core.v1.EnvVarArgs(name="PGHOST", value=host),
-                k8s.core.v1.EnvVarArgs(name="PGPORT", value=str(PORT)),
-                k8s.core.v1.EnvVarArgs(name="PGUSER", value=USER),
-                secret_env("PGPASSWORD", secret.metadata.name, "password"),
-            ],
+            host=host,
+            port=PORT,
+            user=USER,
+            password_secret=secret.metadata.name,
+            sslmode="disable",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[statefulset]),
         )
         self.postgres = Postgres(

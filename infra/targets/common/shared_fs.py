@@ -1,10 +1,10 @@
-"""The shared read-write-many filesystem of an existing cluster, bound as ``pdk-pvc``."""
+"""The shared read-write-many filesystem, bound as ``pdk-pvc`` in every namespace that needs it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,17 +17,18 @@ from infra.naming import Naming
 class SharedFsArgs:
     naming: Naming
     """The stack's naming rules."""
-    type: Literal["nfs", "hostPath"]
-    """nfs: an existing export. hostPath: a folder present on every node."""
-    nfs_server: str
-    """NFS server address (nfs only)."""
-    path: str
-    """Export path (nfs) or node folder (hostPath)."""
+    source: Mapping[str, Any]
+    """The volume source, as ``PersistentVolumeSpecArgs`` keyword arguments: ``nfs``,
+    ``host_path`` or ``csi`` (EFS)."""
+    storage_class: str
+    """StorageClass recorded on volumes and claims; empty for none, so no provisioner acts."""
     size: str
     """Capacity recorded on the volumes and claims."""
     namespaces: Mapping[str, k8s.core.v1.Namespace | None]
     """Namespaces that get the claim, each with the resource that creates it (None for one
     that always exists, such as ``default``)."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What the volumes need first (a StorageClass, the file system's mount targets)."""
 
 
 class StaticSharedFilesystem(pulumi.ComponentResource):
@@ -35,8 +36,8 @@ class StaticSharedFilesystem(pulumi.ComponentResource):
     pre-bound to that namespace's ``pdk-pvc`` claim.
 
     A PersistentVolume binds to exactly one claim, so sharing a folder across namespaces takes
-    one volume per claim. Volumes use ``Retain`` and no StorageClass, so no provisioner touches
-    the data, and deleting a claim leaves the files in place.
+    one volume per claim. Volumes are static and use ``Retain``, so no provisioner creates or
+    deletes anything, and deleting a claim leaves the files in place.
     """
 
     shared_fs: SharedFilesystem
@@ -44,19 +45,8 @@ class StaticSharedFilesystem(pulumi.ComponentResource):
     def __init__(self, name: str, args: SharedFsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("pdk:target:StaticSharedFilesystem", name, None, opts)
         naming = args.naming
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         labels = {"app.kubernetes.io/name": "pdk-shared-fs"}
-        source: dict[str, object]
-        if args.type == "nfs":
-            source = {
-                "nfs": k8s.core.v1.NFSVolumeSourceArgs(server=args.nfs_server, path=args.path)
-            }
-        else:
-            source = {
-                "host_path": k8s.core.v1.HostPathVolumeSourceArgs(
-                    path=args.path, type="DirectoryOrCreate"
-                )
-            }
         for ns_name, namespace in args.namespaces.items():
             ns_input: pulumi.Input[str] = namespace.metadata.name if namespace else ns_name
             volume_name = naming.cloud_name(f"shared-{ns_name}")
@@ -67,9 +57,9 @@ class StaticSharedFilesystem(pulumi.ComponentResource):
                     capacity={"storage": args.size},
                     access_modes=["ReadWriteMany"],
                     persistent_volume_reclaim_policy="Retain",
-                    storage_class_name="",
+                    storage_class_name=args.storage_class,
                     claim_ref=k8s.core.v1.ObjectReferenceArgs(namespace=ns_name, name=SHARED_CLAIM),
-                    **source,  # type: ignore[arg-type]
+                    **args.source,
                 ),
                 opts=naming.stateful(child),
             )
@@ -78,7 +68,7 @@ class StaticSharedFilesystem(pulumi.ComponentResource):
                 metadata=naming.metadata(SHARED_CLAIM, ns_input, labels),
                 spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                     access_modes=["ReadWriteMany"],
-                    storage_class_name="",
+                    storage_class_name=args.storage_class,
                     volume_name=volume.metadata.name,
                     resources=k8s.core.v1.VolumeResourceRequirementsArgs(
                         requests={"storage": args.size}

@@ -1,5 +1,7 @@
 """Where each Helm chart comes from, and the one way this project installs a chart.
 
+Targets (the AWS cluster-autoscaler) and the platform layer both install charts through here.
+
 Versions are not here: they are config keys (``*ChartVersion``) with pinned defaults, so a
 stack can move one chart without a code change.
 """
@@ -30,6 +32,7 @@ KSERVE_CRD = Chart("oci://ghcr.io/kserve/charts/kserve-crd", None)
 INGRESS_NGINX = Chart("ingress-nginx", "https://kubernetes.github.io/ingress-nginx")
 NVIDIA_DEVICE_PLUGIN = Chart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin")
 PACHYDERM = Chart("pachyderm", "https://helm.pachyderm.com")
+CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler")
 
 RELEASE_TIMEOUT_S = 900
 """Per-operation wait; pulling the MLDM/MLDE images on a fresh node takes minutes."""

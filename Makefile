@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev,flow]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 ## The main job on the embedded default: the offline plan of the `local` stack.

@@ -11,9 +11,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev,flow]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## The main job on the embedded default: the offline plan of the `local` stack.
+## The main job on the embedded default: the offline plan of the `local` stack, then the
+## dog-cat flow end to end on this machine (synthetic data, MLDE local mode, real TorchServe).
 plan: $(STAMP)
 	$(VENV)/bin/pdk plan -s local
+	$(VENV)/bin/pdk example run dog-cat --local
 
 ## Every test (unit, property, schema, golden, CLI).
 test: $(STAMP)
@@ -31,3 +33,4 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(PYTHON) benchmarks/plan_time.py
+	$(PYTHON) benchmarks/dry_run.py

@@ -216,5 +216,89 @@ def schema(
     raise _fail("Pulumi.yaml is stale; run `pdk schema --write`.")
 
 
+example_app = typer.Typer(
+    help="The flow's examples (examples/<name>/): list them, or run one locally.",
+    no_args_is_help=True,
+)
+app.add_typer(example_app, name="example")
+
+
+@example_app.command("list")
+def example_list() -> None:
+    """List the examples and the MLDM/MLDE/KServe names each declares."""
+    from pdk_assets.manifest import ManifestError, load_examples
+
+    try:
+        examples = load_examples()
+    except ManifestError as error:
+        raise _fail(str(error)) from None
+    table = Table()
+    for column in ("example", "classes", "MLDM repo", "MLDE model", "InferenceService"):
+        table.add_column(column)
+    for manifest in examples:
+        table.add_row(
+            manifest.name,
+            ", ".join(manifest.classes),
+            f"{manifest.mldm.project}/{manifest.mldm.repo}",
+            manifest.mlde.model,
+            manifest.serving.inference_service,
+        )
+    out.print(table)
+
+
+@example_app.command("run")
+def example_run(
+    name: Annotated[str, typer.Argument(help="Example folder under examples/, e.g. dog-cat.")],
+    local: Annotated[
+        bool, typer.Option("--local", help="Run on this machine (the only mode so far).")
+    ] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder standing in for the MLDM data commit (default: generated images).",
+        ),
+    ] = None,
+    requests: Annotated[
+        list[Path] | None,
+        typer.Option("--request", help="Image to send once served (repeatable)."),
+    ] = None,
+    max_batches: Annotated[
+        int, typer.Option("--max-batches", min=1, help="Training batches in the dry run.")
+    ] = 20,
+) -> None:
+    """Run an example's flow locally: train a few batches in MLDE's local mode, export and
+    archive the model, serve it with TorchServe as KServe would, and send requests."""
+    # The ML stack loads here, not at import, so `pdk plan` stays fast.
+    from pdk_assets.dryrun import dry_run
+    from pdk_assets.manifest import EXAMPLES_DIR, ManifestError, load_manifest
+    from pdk_assets.train import TrainError
+
+    if not local:
+        raise _fail(
+            "only local runs exist so far: add --local (in a cluster, the stack's pipelines "
+            "run the example on each data commit)"
+        )
+    if data is not None and not data.is_dir():
+        raise _fail(f"--data {data}: not a folder; give the folder of images to train on")
+    for image in requests or []:
+        if not image.is_file():
+            raise _fail(f"--request {image}: no such file")
+    try:
+        manifest = load_manifest(EXAMPLES_DIR / name)
+    except ManifestError as error:
+        raise _fail(f"{error}\n(examples: `pdk example list`)") from None
+    from pdk_assets.kserve import DeployError
+
+    try:
+        result = dry_run(
+            manifest, data=data, requests=requests or [], max_batches=max_batches, console=out
+        )
+    except (TrainError, DeployError) as error:
+        raise _fail(str(error)) from None
+    if not result.predictions:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

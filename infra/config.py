@@ -21,6 +21,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
@@ -640,6 +641,33 @@ class MldeConfig(_Model):
     )
 
 
+class FlowConfig(_Model):
+    """The PDK flow in the stack: images built from source, MLDM project/repo/pipelines and the
+    MLDE workspace/project of one example."""
+
+    enabled: bool = Field(
+        False,
+        description="Declare the flow. Its MLDM and MLDE objects are created through the "
+        "platform's own APIs during pulumi up, so the machine running Pulumi must reach MLDM "
+        "and MLDE (see flowMldmAddress). Off by default: a stack opts in once it knows how.",
+    )
+    example: str = Field(
+        "dog-cat", description="The example under examples/ whose flow the stack deploys."
+    )
+    mldm_address: str = Field(
+        "",
+        description="HOST:PORT where the machine running Pulumi reaches MLDM (pachd through the "
+        "MLDM proxy). Empty: the mldm-proxy load balancer's address. Required with "
+        "exposeServiceType NodePort, e.g. localhost:30080 behind a port-forward.",
+    )
+    mlde_url: str = Field(
+        "",
+        description="URL where the machine running Pulumi reaches the MLDE master. Empty: "
+        "http:// and the mlde-ingress load balancer's address. Required with exposeServiceType "
+        "NodePort.",
+    )
+
+
 class AwsConfig(_Model):
     """The AWS target: a VPC, EKS with CPU and GPU node groups, S3, RDS, EFS and ECR."""
 
@@ -823,6 +851,7 @@ class StackConfig(_Model):
     mldm: MldmConfig = Field(default_factory=MldmConfig)
     mlde: MldeConfig = Field(default_factory=MldeConfig)
     aws: AwsConfig = Field(default_factory=AwsConfig)
+    flow: FlowConfig = Field(default_factory=FlowConfig)
 
 
 def split_label(value: str) -> tuple[str, str]:
@@ -1075,6 +1104,7 @@ def _check_combinations(
                     f"pulumi config rm {key} --stack {stack}",
                 )
             )
+    problems.extend(_check_flow(stack, value, raw))
     if raw.get("target") == "aws":
         version = nested.get(
             "kubernetes_version", StackConfig.model_fields["kubernetes_version"].get_default()
@@ -1083,6 +1113,84 @@ def _check_combinations(
     kubeconfig = value("cluster", "kubeconfig")
     if isinstance(kubeconfig, str) and kubeconfig and kubeconfig != OFFLINE_SECRET:
         problems.extend(_check_kubeconfig(stack, kubeconfig, str(value("cluster", "context"))))
+    return problems
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+"""Where examples live: one folder each, with an ``example.yaml`` manifest."""
+
+
+def _check_flow(
+    stack: str, value: Callable[[str, str], Any], raw: Mapping[str, Any]
+) -> list[Problem]:
+    """The flow needs an example, a registry to push to, and addresses it can reach."""
+    if _off(value("flow", "enabled")):
+        return []
+    problems: list[Problem] = []
+    example = str(value("flow", "example"))
+    known = sorted(p.parent.name for p in EXAMPLES_DIR.glob("*/example.yaml"))
+    if example not in known:
+        problems.append(
+            Problem(
+                "flowExample",
+                example,
+                "is not an example of this repository",
+                ", ".join(known) or "(none found under examples/)",
+                _set_fix(stack, "flowExample", known[0] if known else "<example>"),
+            )
+        )
+    target = raw.get("target")
+    registry = raw.get("registry", "")
+    if target == "existing" and not registry:
+        problems.append(
+            Problem(
+                "registry",
+                _MISSING,
+                "is required while flowEnabled is true: the flow's images are pushed there",
+                "HOST[:PORT][/PATH] of a registry the cluster can pull from",
+                _set_fix(stack, "registry", "<host>/pdk")
+                + f", or: pulumi config set flowEnabled false --stack {stack}",
+            )
+        )
+    node_port = value("expose", "service_type") == "NodePort"
+    for key, name, example_value in (
+        ("flowMldmAddress", "mldm_address", "localhost:30080"),
+        ("flowMldeUrl", "mlde_url", "http://localhost:30081"),
+    ):
+        current = str(value("flow", name))
+        if node_port and not current:
+            problems.append(
+                Problem(
+                    key,
+                    _MISSING,
+                    "is required with exposeServiceType NodePort: there is no load balancer "
+                    "address for Pulumi to reach",
+                    "an address reachable from the machine running pulumi up",
+                    _set_fix(stack, key, example_value),
+                )
+            )
+    address = str(value("flow", "mldm_address"))
+    if address and not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", address):
+        problems.append(
+            Problem(
+                "flowMldmAddress",
+                address,
+                "is not HOST:PORT",
+                "e.g. localhost:30080 or mldm.pdk.internal:80",
+                _set_fix(stack, "flowMldmAddress", "localhost:30080"),
+            )
+        )
+    url = str(value("flow", "mlde_url"))
+    if url and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?", url):
+        problems.append(
+            Problem(
+                "flowMldeUrl",
+                url,
+                "is not an http(s) URL of a host",
+                "e.g. http://localhost:30081 or https://mlde.pdk.internal",
+                _set_fix(stack, "flowMldeUrl", "http://localhost:30081"),
+            )
+        )
     return problems
 
 

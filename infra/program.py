@@ -25,7 +25,17 @@ def build(stack: str, config: StackConfig) -> TargetContract:
     naming = Naming.for_stack(stack, config)
     contract = TARGETS[config.target](naming, config)
     export_target(contract, naming)
-    export_platform(contract, platform.build(naming, config, contract))
+    result = platform.build(naming, config, contract)
+    export_platform(contract, result)
+    if config.flow.enabled:
+        # Imported here: the flow's modules are only needed by stacks that declare it.
+        from infra.flow.layer import Flow, FlowArgs
+
+        Flow(
+            "flow",
+            FlowArgs(naming=naming, config=config, contract=contract, platform=result),
+            opts=pulumi.ResourceOptions(providers=[contract.provider]),
+        )
     return contract
 
 

@@ -1,8 +1,8 @@
 """What a cloud would compute for a resource or data source, faked for the offline plan.
 
-The mock engine echoes a resource's inputs as its outputs, which is enough for Kubernetes
-objects but not for cloud resources whose outputs the program reads (an EKS cluster's OIDC
-issuer, an RDS address, a node group's Auto Scaling group). This module supplies those outputs
+The mock engine echoes a resource's inputs as its outputs, which is not enough for resources
+whose computed outputs the program reads: an EKS cluster's OIDC issuer, an RDS address, a node
+group's Auto Scaling group, a load balancer's address. This module supplies those outputs
 with obvious placeholder values: account 123456789012 (AWS's documentation account) and ids
 ending in ``-mock``. Only outputs the program reads are faked; a new read shows up as a
 failing plan, not as a silently wrong value.
@@ -56,7 +56,22 @@ def _ecr_repository(name: str, inputs: Mapping[str, Any], region: str) -> dict[s
     }
 
 
+def _load_balancer(name: str, inputs: Mapping[str, Any], _: str) -> dict[str, Any]:
+    """An Ingress, or a LoadBalancer Service, gets an address from the cluster's load balancer
+    controller; the Kubernetes provider waits for it."""
+    host = f"{inputs.get('metadata', {}).get('name', name)}.lb-mock.example"
+    return {"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}}
+
+
+def _service(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    if inputs.get("spec", {}).get("type") != "LoadBalancer":
+        return {}
+    return _load_balancer(name, inputs, region)
+
+
 _RESOURCES: dict[str, Callable[[str, Mapping[str, Any], str], dict[str, Any]]] = {
+    "kubernetes:core/v1:Service": _service,
+    "kubernetes:networking.k8s.io/v1:Ingress": _load_balancer,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
     "aws:rds/instance:Instance": _rds_instance,

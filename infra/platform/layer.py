@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from infra.config import StackConfig
 from infra.contract import TargetContract
@@ -46,6 +47,12 @@ class PlatformResult:
     kserve_domain: str
     models_namespace: str
     mlde_user: str
+    mlde_password: pulumi.Output[str]
+    """The generated MLDE admin password (a Pulumi secret)."""
+    mldm_proxy_service: k8s.core.v1.Service
+    """The MLDM proxy Service; its load balancer address is where Pulumi reaches MLDM."""
+    mlde_ingress_object: k8s.networking.v1.Ingress
+    """The MLDE Ingress; its load balancer address is where Pulumi reaches MLDE."""
     models_web_app: bool
 
 
@@ -201,6 +208,9 @@ class Platform(pulumi.ComponentResource):
             kserve_domain=config.kserve.domain,
             models_namespace=MODELS_NAMESPACE,
             mlde_user=ADMIN_USER,
+            mlde_password=mldm.admin_password,
+            mldm_proxy_service=mldm.proxy_service,
+            mlde_ingress_object=ingress.mlde_ingress,
             models_web_app=config.kserve.models_web_app,
         )
         self.register_outputs({"kserveMode": config.kserve.deployment_mode})

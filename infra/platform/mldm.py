@@ -116,7 +116,7 @@ class Mldm(pulumi.ComponentResource):
                 ],
             ),
         )
-        proxy_service = k8s.core.v1.Service(
+        self.proxy_service = proxy_service = k8s.core.v1.Service(
             f"{name}-proxy",
             metadata=naming.metadata(PROXY_SERVICE, NAMESPACE, labels),
             spec=k8s.core.v1.ServiceSpecArgs(

@@ -1,0 +1,103 @@
+"""The dog-cat datasets: the images of one MLDM commit (or, in the local dry run, a folder),
+labelled by ``pdk_assets.labels`` and split into training and validation sets.
+
+The train container uploads ``pdk_assets`` with this folder, so the labelling rule is the
+same code in the cluster, in the dry run and in the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from transforms import eval_transform, train_transform
+
+from pdk_assets.labels import Scan, scan
+
+logger = logging.getLogger(__name__)
+
+Transform = Callable[[Image.Image], torch.Tensor]
+
+
+class ImageDataset(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
+    """(image tensor, class index) pairs, decoded lazily with ``transform``."""
+
+    def __init__(self, items: Sequence[tuple[Path, int]], transform: Transform) -> None:
+        self.items = list(items)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        path, label = self.items[index]
+        with Image.open(path) as image:
+            return self.transform(image), label
+
+
+def split(
+    items: Sequence[tuple[Path, int]], validation_fraction: float
+) -> tuple[list[tuple[Path, int]], list[tuple[Path, int]]]:
+    """Deterministic, per-class split: every Nth image of each class is held out, and each
+    class with at least two images keeps at least one in each set."""
+    train: list[tuple[Path, int]] = []
+    validation: list[tuple[Path, int]] = []
+    for label in sorted({label for _, label in items}):
+        of_class = [item for item in items if item[1] == label]
+        held = max(1, round(len(of_class) * validation_fraction)) if len(of_class) > 1 else 0
+        step = len(of_class) / held if held else 0
+        chosen = {int(i * step) for i in range(held)}
+        for index, item in enumerate(of_class):
+            (validation if index in chosen else train).append(item)
+    return train, validation
+
+
+def build_datasets(
+    root: Path, classes: Sequence[str], validation_fraction: float, only: set[str] | None = None
+) -> tuple[ImageDataset, ImageDataset, Scan]:
+    """Training set (augmented) and validation set (not augmented) of the images in ``root``."""
+    found = scan(root, classes, only=only)
+    logger.info("data: %s", found.summary(classes))
+    if not found.items:
+        raise ValueError(
+            f"no labelled images in {root}: file names must start with one of {list(classes)} "
+            "followed by '.', '_' or '-' (e.g. dog.1.jpg)"
+        )
+    train_items, validation_items = split(found.items, validation_fraction)
+    return (
+        ImageDataset(train_items, train_transform),
+        ImageDataset(validation_items, eval_transform),
+        found,
+    )
+
+
+def download_commit(pachyderm: dict[str, Any], destination: Path) -> set[str] | None:
+    """Downloads the commit named by ``data.pachyderm`` into ``destination``; returns the set of
+    paths added since ``previous_commit`` when that is set (incremental), else None."""
+    from pachyderm_sdk import Client
+    from pachyderm_sdk.api import pfs
+
+    client = Client(
+        host=pachyderm["host"],
+        port=int(pachyderm["port"]),
+        auth_token=pachyderm.get("token") or None,
+    )
+    where = f"{pachyderm['project']}/{pachyderm['repo']}"
+    commit = f"{where}@{pachyderm['branch']}"
+    with client.pfs.pfs_tar_file(file=pfs.File.from_uri(f"{commit}:/")) as tar:
+        tar.extractall(destination, filter="data")
+    previous = pachyderm.get("previous_commit")
+    if not previous:
+        return None
+    added = set()
+    for change in client.pfs.diff_file(
+        new_file=pfs.File.from_uri(f"{commit}:/"),
+        old_file=pfs.File.from_uri(f"{where}@{previous}:/"),
+    ):
+        if change.new_file.file_type == pfs.FileType.FILE:
+            added.add(change.new_file.file.path.lstrip("/"))
+    return added

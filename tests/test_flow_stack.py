@@ -212,3 +212,15 @@ def test_flow_values(key: str, value: str, reason: str) -> None:
     raw = {"target": "existing", "flowEnabled": "true", "registry": "localhost:5001/pdk"}
     message = only_problem({**raw, key: value})
     assert f"pdk-deployer:{key} = {value!r}: {reason}" in message
+
+
+@pytest.mark.parametrize("stack", FLOW_STACKS)
+def test_the_stacks_pipeline_specs_round_trip_through_the_protobuf(
+    snapshots: dict[str, Any], stack: str
+) -> None:
+    """What the stack would send to pachd, not only what the builder makes in isolation."""
+    from tests.test_flow_pipelines import _round_trip
+
+    for pipeline in dynamic(snapshots[stack], "MldmPipeline"):
+        spec = pipeline["inputs"]["spec"]
+        assert _round_trip(spec) == spec, pipeline["name"]

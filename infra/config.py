@@ -21,12 +21,13 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
+
+from pdk_assets.manifest import EXAMPLES_DIR, MANIFEST_FILE
 
 PROJECT = "pdk-deployer"
 """The Pulumi project name, and so the namespace of every config key (``pdk-deployer:target``)."""
@@ -317,9 +318,14 @@ def _cidr(value: str) -> str:
     return value
 
 
+def split_list(value: str) -> list[str]:
+    """A comma-separated config value as its non-empty, stripped items."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def _id_list(kind: str) -> Any:
     def check(value: str) -> str:
-        items = [part.strip() for part in value.split(",") if part.strip()]
+        items = split_list(value)
         bad = [item for item in items if not _AWS_ID[kind].match(item)]
         if bad:
             raise _fail(
@@ -670,6 +676,11 @@ class FlowConfig(_Model):
 
 class AwsConfig(_Model):
     """The AWS target: a VPC, EKS with CPU and GPU node groups, S3, RDS, EFS and ECR."""
+
+    @property
+    def zones(self) -> list[str]:
+        """``availability_zones``, or the region's a, b and c when it is empty."""
+        return split_list(self.availability_zones) or [f"{self.region}{c}" for c in "abc"]
 
     region: AwsRegion = Field(
         "us-east-2", description="AWS region of every resource.", json_schema_extra=_only("aws")
@@ -1116,10 +1127,6 @@ def _check_combinations(
     return problems
 
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
-"""Where examples live: one folder each, with an ``example.yaml`` manifest."""
-
-
 def _check_flow(
     stack: str, value: Callable[[str, str], Any], raw: Mapping[str, Any]
 ) -> list[Problem]:
@@ -1128,7 +1135,7 @@ def _check_flow(
         return []
     problems: list[Problem] = []
     example = str(value("flow", "example"))
-    known = sorted(p.parent.name for p in EXAMPLES_DIR.glob("*/example.yaml"))
+    known = sorted(p.parent.name for p in EXAMPLES_DIR.glob(f"*/{MANIFEST_FILE}"))
     if example not in known:
         problems.append(
             Problem(
@@ -1251,7 +1258,7 @@ def _check_aws(
             ("awsPrivateSubnetIds", "private_subnet_ids", 2),
             ("awsPublicSubnetIds", "public_subnet_ids", 1),
         ):
-            ids = [part for part in str(aws(name)).split(",") if part.strip()]
+            ids = split_list(str(aws(name)))
             if len(ids) < least:
                 problem(
                     key,
@@ -1281,7 +1288,7 @@ def _check_aws(
                     "unset when a new VPC is created",
                     f"set awsExistingVpcId, or: pulumi config rm {key} --stack {stack}",
                 )
-        zones = [part.strip() for part in str(aws("availability_zones")).split(",") if part.strip()]
+        zones = split_list(str(aws("availability_zones")))
         if zones:
             wrong = [zone for zone in zones if not re.fullmatch(rf"{re.escape(region)}[a-z]", zone)]
             if wrong:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from infra.config import EXAMPLES_DIR, StackConfig
+from infra.config import StackConfig
 from infra.contract import TargetContract
 from infra.flow.images import FlowImages, FlowImagesArgs, RegistryAuth
 from infra.flow.pipelines import PfsInput, PipelineSpecArgs, SecretEnv
@@ -36,7 +36,7 @@ from infra.flow.providers import (
 from infra.naming import Naming
 from infra.platform.layer import PlatformResult
 from pdk_assets import env as container_env
-from pdk_assets.manifest import ExampleManifest, load_manifest
+from pdk_assets.manifest import EXAMPLES_DIR, ExampleManifest, load_manifest
 
 MLDM_PROXY_PORT = 80
 """The MLDM proxy Service's port (gRPC, S3 gateway and console share it)."""
@@ -130,7 +130,7 @@ class Flow(pulumi.ComponentResource):
     def __init__(self, name: str, args: FlowArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("pdk:flow:Flow", name, None, opts)
         flow, contract, platform = args.config.flow, args.contract, args.platform
-        manifest = load_manifest(EXAMPLES_DIR / flow.example / "example.yaml")
+        manifest = load_manifest(EXAMPLES_DIR / flow.example)
         child = pulumi.ResourceOptions(parent=self)
 
         registry = contract.registry

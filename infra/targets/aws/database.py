@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from infra.contract import DATABASES, Postgres
 from infra.naming import Naming
+from infra.targets.aws.network import Admit, single_port_group
 from infra.targets.common.databases import create_databases_job
 
 PORT = 5432
@@ -53,22 +54,17 @@ class RdsPostgres(pulumi.ComponentResource):
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        group = aws.ec2.SecurityGroup(
+        group = single_port_group(
             f"{name}-access",
+            f"{name}-from-cluster",
             name=naming.cloud_name("postgres", max_length=255),
             description="Postgres from the EKS cluster only",
             vpc_id=args.vpc_id,
-            tags=tags,
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-cluster",
-            security_group_id=group.id,
-            description="Postgres from the EKS cluster's security group",
-            ip_protocol="tcp",
-            from_port=PORT,
-            to_port=PORT,
-            referenced_security_group_id=args.client_security_group_id,
+            port=PORT,
+            admit=Admit(
+                "Postgres from the EKS cluster's security group",
+                source_group_id=args.client_security_group_id,
+            ),
             tags=tags,
             opts=child,
         )

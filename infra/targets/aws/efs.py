@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from infra.contract import SharedFilesystem
 from infra.naming import Naming
+from infra.targets.aws.network import Admit, single_port_group
 from infra.targets.common.shared_fs import SharedFsArgs, StaticSharedFilesystem
 
 NFS_PORT = 2049
@@ -48,22 +49,14 @@ class EfsSharedFilesystem(pulumi.ComponentResource):
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        group = aws.ec2.SecurityGroup(
+        group = single_port_group(
             f"{name}-nfs",
+            f"{name}-nfs-from-vpc",
             name=naming.cloud_name("efs", max_length=255),
             description="NFS to the PDK shared filesystem, from inside the VPC only",
             vpc_id=args.vpc_id,
-            tags=tags,
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nfs-from-vpc",
-            security_group_id=group.id,
-            description="NFS from the VPC",
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            cidr_ipv4=args.vpc_cidr,
+            port=NFS_PORT,
+            admit=Admit("NFS from the VPC", cidr_ipv4=args.vpc_cidr),
             tags=tags,
             opts=child,
         )

@@ -32,6 +32,54 @@ def subnet_ranges(cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 
 @dataclass(frozen=True)
+class Admit:
+    """Who one single-port security group lets in: a CIDR or another security group."""
+
+    description: str
+    cidr_ipv4: pulumi.Input[str] | None = None
+    source_group_id: pulumi.Input[str] | None = None
+
+
+def single_port_group(
+    resource_name: str,
+    rule_name: str,
+    *,
+    name: str,
+    description: str,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    admit: Admit,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.ec2.SecurityGroup:
+    """A security group with exactly one ingress rule, TCP ``port`` from ``admit``.
+
+    The rule is its own resource (not an inline ``ingress`` block), so a change to it never
+    replaces the group, and a test can read every rule from one resource type."""
+    group = aws.ec2.SecurityGroup(
+        resource_name,
+        name=name,
+        description=description,
+        vpc_id=vpc_id,
+        tags=dict(tags),
+        opts=opts,
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        rule_name,
+        security_group_id=group.id,
+        description=admit.description,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        cidr_ipv4=admit.cidr_ipv4,
+        referenced_security_group_id=admit.source_group_id,
+        tags=dict(tags),
+        opts=opts,
+    )
+    return group
+
+
+@dataclass(frozen=True)
 class NetworkArgs:
     naming: Naming
     """The stack's naming rules."""

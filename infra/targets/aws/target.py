@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import GPU_INSTANCE_GPUS, AwsConfig, StackConfig, split_label, split_taint
+from infra.config import GPU_INSTANCE_GPUS, StackConfig, split_label, split_list, split_taint
 from infra.contract import (
     FLOW_IMAGES,
     Buckets,
@@ -42,16 +42,6 @@ from infra.targets.common.namespaces import (
 DATA_NAMESPACE = "pdk-data"
 """Holds the database password Secret and the Job that creates the databases."""
 BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
-
-
-def zones(aws_config: AwsConfig) -> list[str]:
-    """The configured zones, or the region's a, b and c."""
-    listed = [z.strip() for z in aws_config.availability_zones.split(",") if z.strip()]
-    return listed or [f"{aws_config.region}{letter}" for letter in "abc"]
-
-
-def split_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def node_groups(config: StackConfig, placement: NodePlacement) -> list[GroupSpec]:
@@ -134,7 +124,7 @@ class AwsCluster(pulumi.ComponentResource):
                 region=aws_config.region,
                 cluster_name=cluster_name,
                 tags=tags,
-                zones=zones(aws_config),
+                zones=aws_config.zones,
                 cidr=aws_config.vpc_cidr,
                 nat_gateways=aws_config.nat_gateways,
                 existing_vpc_id=aws_config.existing_vpc_id,

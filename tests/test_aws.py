@@ -518,3 +518,42 @@ def test_kubernetes_side_waits_for_the_aws_side(aws: dict[str, Any]) -> None:
     assert "cluster-addons-coredns" in depends_on(aws, "cluster-autoscaler-release")
     platform = depends_on(aws, "mldm-release")
     assert {"cluster-postgres-databases", "cluster-gp3", "cluster-autoscaler-release"} <= platform
+
+
+def test_sizing_keys_reach_their_resources() -> None:
+    snapshot = variant(
+        awsGpuCapacityType="SPOT",
+        awsGpuInstanceType="g5.12xlarge",
+        awsCpuInstanceType="m6i.4xlarge",
+        awsCpuDiskSize=300,
+        awsDbInstanceClass="db.r6g.large",
+        awsDbStorageSize=250,
+        awsDbMultiAz="true",
+        awsDbEngineVersion="17",
+        awsEcrKeepImages=5,
+        awsClusterAutoscalerChartVersion="9.50.1",
+        awsRegion="eu-west-1",
+    )
+    gpu = resource(snapshot, "cluster-nodes-gpu")["inputs"]
+    assert gpu["capacityType"] == "SPOT" and gpu["instanceTypes"] == ["g5.12xlarge"]
+    gpu_tags = {
+        r["inputs"]["tag"]["key"]: r["inputs"]["tag"]["value"]
+        for r in of_type(snapshot, "aws:autoscaling/tag:Tag")
+        if r["parent"] == "cluster-nodes-gpu"
+    }
+    assert gpu_tags["k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"] == "4"
+    assert resource(snapshot, "cluster-nodes-cpu")["inputs"]["instanceTypes"] == ["m6i.4xlarge"]
+    (device,) = resource(snapshot, "cluster-nodes-cpu-template")["inputs"]["blockDeviceMappings"]
+    assert device["ebs"]["volumeSize"] == 300
+    (db,) = of_type(snapshot, "aws:rds/instance:Instance")
+    assert (db["inputs"]["instanceClass"], db["inputs"]["allocatedStorage"]) == (
+        "db.r6g.large",
+        250,
+    )
+    assert db["inputs"]["multiAz"] is True and db["inputs"]["engineVersion"] == "17"
+    rules = json.loads(resource(snapshot, "cluster-registry-train-lifecycle")["inputs"]["policy"])
+    assert rules["rules"][1]["selection"]["countNumber"] == 5
+    assert releases(snapshot)["cluster-autoscaler-release"]["version"] == "9.50.1"
+    zones = {s["inputs"]["availabilityZone"] for s in of_type(snapshot, "aws:ec2/subnet:Subnet")}
+    assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert resource(snapshot, "cluster-aws")["inputs"]["region"] == "eu-west-1"

@@ -188,10 +188,13 @@ def config_keys() -> None:
 
 
 def render_project_file(current: dict[str, Any]) -> str:
-    """Pulumi.yaml with its ``config:`` block regenerated from ``infra.config``."""
+    """Pulumi.yaml with its ``config:`` block regenerated from the config models."""
     document = {key: value for key, value in current.items() if key != "config"}
     document["config"] = project_config_schema()
-    header = "# Generated config block: edit infra/config.py, then run `pdk schema --write`.\n"
+    header = (
+        "# Generated config block: edit infra/config/ or infra/targets/<target>/config.py, "
+        "then run `pdk schema --write`.\n"
+    )
     return header + yaml.safe_dump(document, sort_keys=False, width=100)
 
 
@@ -199,7 +202,7 @@ def render_project_file(current: dict[str, Any]) -> str:
 def schema(
     write: Annotated[bool, typer.Option("--write", help="Rewrite Pulumi.yaml.")] = False,
 ) -> None:
-    """Check (or --write) that Pulumi.yaml declares exactly the keys of infra/config.py."""
+    """Check (or --write) that Pulumi.yaml declares exactly the keys of the config models."""
     path = REPO_ROOT / "Pulumi.yaml"
     current_text = path.read_text()
     try:

@@ -23,7 +23,7 @@ from infra.targets import TARGETS
 def build(stack: str, config: StackConfig) -> TargetContract:
     """Registers every resource of the stack. ``config`` must already be validated."""
     naming = Naming.for_stack(stack, config)
-    contract = TARGETS[config.target](naming, config)
+    contract = TARGETS[config.target].build(naming, config)
     export_target(contract, naming)
     result = platform.build(naming, config, contract)
     export_platform(contract, result)

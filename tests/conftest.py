@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.config import ConfigError, load_config
 from infra.plan.engine import plan
 from infra.plan.stackfiles import REPO_ROOT, known_stacks
 
@@ -109,3 +110,29 @@ def project_copy(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 
 def dumps(document: Any) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def problems(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> list[str]:
+    """The rendered problems of a config that must fail (stack name ``test``)."""
+    with pytest.raises(ConfigError) as caught:
+        load_config("test", raw, secret_keys)
+    assert caught.value.stack == "test"
+    return [problem.render() for problem in caught.value.problems]
+
+
+def only_problem(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> str:
+    """The one rendered problem of a config that must fail with exactly one."""
+    found = problems(raw, secret_keys)
+    assert len(found) == 1, found
+    return found[0]
+
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: lab, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: admin, user: {token: tok-123}}]
+contexts: [{name: lab-admin, context: {cluster: lab, user: admin}}]
+current-context: lab-admin
+"""
+"""A valid kubeconfig with one context, ``lab-admin``."""

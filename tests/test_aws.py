@@ -2,7 +2,7 @@
 
 The committed ``aws`` stack is planned once (``snapshots``); variants (ephemeral, existing VPC,
 CPU-only, single NAT) are planned here from config. Cloud-computed outputs (ARNs, the OIDC
-issuer, the RDS address) come from ``infra.plan.cloud_mocks``.
+issuer, the RDS address) come from ``infra.targets.aws.mocks``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pytest
 from infra.config import load_config
 from infra.contract import WORKLOAD_SERVICE_ACCOUNTS
 from infra.naming import Naming
-from infra.plan.cloud_mocks import ACCOUNT
 from infra.plan.engine import run_program
 from infra.plan.stackfiles import read_stack
+from infra.targets.aws.mocks import ACCOUNT
 from infra.targets.aws.network import subnet_ranges
 from tests.conftest import depends_on, releases, resource
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from infra.config import (
@@ -15,37 +13,19 @@ from infra.config import (
     split_label,
     split_taint,
 )
+from infra.targets import TARGETS
+from infra.targets.existing.config import ExistingConfig
+from tests.conftest import KUBECONFIG, only_problem, problems
 
 BASE = {"target": "existing"}
-KUBECONFIG = """\
-apiVersion: v1
-kind: Config
-clusters: [{name: lab, cluster: {server: "https://10.0.0.1:6443"}}]
-users: [{name: admin, user: {token: tok-123}}]
-contexts: [{name: lab-admin, context: {cluster: lab, user: admin}}]
-current-context: lab-admin
-"""
-
-
-def problems(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config("test", raw, secret_keys)
-    assert caught.value.stack == "test"
-    return [problem.render() for problem in caught.value.problems]
-
-
-def only_problem(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> str:
-    found = problems(raw, secret_keys)
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_minimal_config_takes_declared_defaults() -> None:
     config = load_config("test", BASE)
     assert isinstance(config, StackConfig)
     assert config.gpu.enabled is True
-    assert config.postgres.storage_size == "20Gi"
-    assert config.shared_fs.type == "hostPath"
+    assert config.section(ExistingConfig).postgres.storage_size == "20Gi"
+    assert config.section(ExistingConfig).shared_fs.type == "hostPath"
     assert config.ephemeral is False
 
 
@@ -202,25 +182,26 @@ def test_valid_secret_kubeconfig_and_context() -> None:
         {**BASE, "kubeconfig": KUBECONFIG, "kubeContext": "lab-admin"},
         frozenset({"kubeconfig"}),
     )
-    assert config.cluster.context == "lab-admin"
+    assert config.section(ExistingConfig).cluster.context == "lab-admin"
 
 
 def test_undecrypted_kubeconfig_is_not_parsed_offline() -> None:
     config = load_config("test", {**BASE, "kubeconfig": OFFLINE_SECRET}, frozenset({"kubeconfig"}))
-    assert config.cluster.kubeconfig == OFFLINE_SECRET
+    assert config.section(ExistingConfig).cluster.kubeconfig == OFFLINE_SECRET
 
 
-def test_key_of_another_target() -> None:
-    field = next(spec for spec in KEYS.values() if spec.targets)
-    assert field.targets == ("existing",)
-    # Only one target exists so far; fake a key restricted elsewhere to exercise the rule.
-    original = KEYS[field.key]
-    KEYS[field.key] = type(original)(**{**original.__dict__, "targets": ("aws",)})
-    try:
-        message = only_problem({**BASE, field.key: "x"})
-    finally:
-        KEYS[field.key] = original
-    assert f"pdk-deployer:{field.key} = 'x': only applies to target aws, not 'existing'" in message
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_key_of_another_target(target: str) -> None:
+    """Every section key set on another target is refused, naming the target that owns it."""
+    for other in TARGETS:
+        if other == target:
+            continue
+        spec = next(spec for spec in KEYS.values() if spec.section == other)
+        found = problems({"target": target, spec.key: "x"})
+        assert any(
+            f"pdk-deployer:{spec.key} = 'x': only applies to target {other}, not '{target}'" in p
+            for p in found
+        ), found
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from infra.config import GPU_INSTANCE_GPUS, load_config
-from tests.test_config import only_problem, problems
+from infra.config import load_config
+from infra.targets.aws.config import GPU_INSTANCE_GPUS, AwsConfig
+from tests.conftest import only_problem, problems
 
 AWS = {"target": "aws", "awsApiAccessCidrs": "203.0.113.7/32"}
 VPC = "vpc-0123456789abcdef0"
@@ -18,8 +19,8 @@ SUBNETS = "subnet-0123456789abcdef0,subnet-0123456789abcdef1"
 def test_a_minimal_aws_stack_is_valid() -> None:
     config = load_config("test", AWS)
     assert config.target == "aws"
-    assert config.aws.region == "us-east-2"
-    assert config.aws.gpu_min_size == 0
+    assert config.section(AwsConfig).region == "us-east-2"
+    assert config.section(AwsConfig).gpu.min_size == 0
 
 
 def test_api_access_must_be_named() -> None:
@@ -97,7 +98,7 @@ def test_cpu_group_cannot_scale_to_zero() -> None:
 
 
 def test_gpu_group_can_scale_to_zero() -> None:
-    assert load_config("test", AWS).aws.gpu_min_size == 0
+    assert load_config("test", AWS).section(AwsConfig).gpu.min_size == 0
 
 
 def test_availability_zone_outside_the_region() -> None:
@@ -116,7 +117,7 @@ def test_zones_follow_the_region() -> None:
     config = load_config(
         "test", {**AWS, "awsRegion": "eu-west-1", "awsAvailabilityZones": "eu-west-1a,eu-west-1b"}
     )
-    assert config.aws.region == "eu-west-1"
+    assert config.section(AwsConfig).region == "eu-west-1"
 
 
 def test_region_that_is_not_a_region() -> None:

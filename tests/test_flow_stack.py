@@ -15,8 +15,7 @@ from infra.plan.engine import run_program
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 from pdk_assets import env as container_env
 from pdk_assets.manifest import load_manifest
-from tests.conftest import STACKS, depends_on, resource
-from tests.test_config import only_problem
+from tests.conftest import STACKS, depends_on, only_problem, resource
 
 FLOW_STACKS = [s for s in STACKS if load_config(s, *read_stack(s)).flow.enabled]
 MANIFEST = load_manifest(REPO_ROOT / "examples" / "dog-cat" / "example.yaml")
@@ -182,7 +181,7 @@ def test_flow_needs_a_registry_on_an_existing_cluster() -> None:
 
 
 def test_flow_on_node_ports_needs_addresses() -> None:
-    from tests.test_config import problems
+    from tests.conftest import problems
 
     found = problems(
         {

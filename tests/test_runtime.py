@@ -15,7 +15,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.config import PROJECT, load_config
 from infra.plan import engine
 from infra.program import run, runtime_stack_config
-from tests.test_config import KUBECONFIG
+from tests.conftest import KUBECONFIG
 
 
 @pytest.fixture

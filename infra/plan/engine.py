@@ -74,15 +74,16 @@ class _Mocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs, and hand out deterministic values for generated secrets."""
 
     def __init__(self) -> None:
-        self.region: str | None = None
+        self.providers: dict[str, dict[str, Any]] = {}
+        """Inputs of each target's provider registered so far (region, project)."""
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         if args.typ.startswith("random:index/"):
             state["result"] = f"{MOCK_SECRET_PREFIX}{args.name}"
-        if args.typ == "pulumi:providers:aws":
-            self.region = str(args.inputs.get("region") or "") or None
-        state.update(cloud_mocks.resource_outputs(args.typ, args.name, args.inputs, self.region))
+        if args.typ.startswith("pulumi:providers:"):
+            self.providers[args.typ] = dict(args.inputs)
+        state.update(cloud_mocks.resource_outputs(args.typ, args.name, args.inputs, self.providers))
         return f"{args.name}-id", state
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

@@ -14,6 +14,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from infra.plan.diff import PlanDiff
+from infra.targets import TARGETS
 
 
 def _short_type(token: str) -> str:
@@ -37,29 +38,10 @@ def _collect(value: Any, key: str) -> list[Any]:
 
 
 _CLOUD_FIELDS: dict[str, tuple[str, ...]] = {
-    "aws:ec2/vpc:Vpc": ("cidrBlock",),
-    "aws:ec2/subnet:Subnet": ("availabilityZone", "cidrBlock"),
-    "aws:eks/cluster:Cluster": ("name", "version"),
-    "aws:eks/nodeGroup:NodeGroup": ("instanceTypes", "amiType", "capacityType", "scalingConfig"),
-    "aws:eks/addon:Addon": ("addonName",),
-    "aws:rds/instance:Instance": (
-        "engine",
-        "engineVersion",
-        "instanceClass",
-        "allocatedStorage",
-        "publiclyAccessible",
-    ),
-    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
-    "aws:ecr/repository:Repository": ("name",),
-    "aws:iam/role:Role": ("name",),
-    "aws:efs/fileSystem:FileSystem": ("encrypted", "throughputMode"),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
-        "fromPort",
-        "cidrIpv4",
-        "referencedSecurityGroupId",
-    ),
+    typ: keys for target in TARGETS.values() for typ, keys in target.plan_fields.items()
 }
-"""Cloud resource inputs worth showing in the plan tree, by resource type."""
+"""Cloud resource inputs worth showing in the plan tree, by resource type (each target
+registers its own)."""
 
 
 def _brief(value: Any) -> str:

@@ -1,20 +1,39 @@
-"""Targets: one module per kind of place the platform runs, each filling a ``TargetContract``.
+"""The target registry: one record per kind of place the platform runs.
 
-To add a target, add its name to ``infra.config.Target``, write a package here whose ``build``
-function returns the contract, and register it below (CONTRIBUTING.md has the full recipe).
+The config loader, the program, the offline plan and the key table loop over ``TARGETS``;
+nothing above a target names one. Adding a target is a folder ``infra/targets/<name>/`` (with
+``config.py``, ``target.py`` and ``mocks.py``) and one line below (CONTRIBUTING.md has the
+recipe). Only Pulumi-free modules are imported here; ``build`` is imported when it runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from infra.targets.aws import config as aws_config
+from infra.targets.aws import mocks as aws_mocks
+from infra.targets.existing import config as existing_config
+from infra.targets.spec import OfflineMocks, TargetSpec, lazy
 
-from infra.config import StackConfig
-from infra.contract import TargetContract
-from infra.naming import Naming
-from infra.targets.aws import target as aws
-from infra.targets.existing import cluster as existing
+__all__ = ["TARGETS", "OfflineMocks", "TargetSpec"]
 
-TARGETS: dict[str, Callable[[Naming, StackConfig], TargetContract]] = {
-    "existing": existing.build,
-    "aws": aws.build,
+TARGETS: dict[str, TargetSpec] = {
+    spec.name: spec
+    for spec in (
+        TargetSpec(
+            name="existing",
+            summary="a Kubernetes cluster you already have (on-prem, kind, minikube).",
+            section=existing_config.SECTION,
+            build=lazy("infra.targets.existing.cluster:build"),
+            provider_type="pulumi:providers:kubernetes",
+        ),
+        TargetSpec(
+            name="aws",
+            summary="a new EKS cluster with its VPC, S3, RDS, EFS and ECR.",
+            section=aws_config.SECTION,
+            build=lazy("infra.targets.aws.target:build"),
+            provider_type="pulumi:providers:aws",
+            mocks=aws_mocks.MOCKS,
+            plan_fields=aws_mocks.PLAN_FIELDS,
+        ),
+    )
 }
+"""Every target, by name, in the order the docs list them."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import GPU_INSTANCE_GPUS, StackConfig, split_label, split_list, split_taint
+from infra.config import StackConfig, split_label, split_list, split_taint
 from infra.contract import (
     FLOW_IMAGES,
     Buckets,
@@ -25,6 +25,7 @@ from infra.naming import Naming
 from infra.targets.aws.addons import AddonsArgs, ClusterAddons
 from infra.targets.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from infra.targets.aws.cluster import EksCluster, EksClusterArgs
+from infra.targets.aws.config import GPU_INSTANCE_GPUS, AwsConfig
 from infra.targets.aws.database import RdsPostgres, RdsPostgresArgs
 from infra.targets.aws.efs import EfsArgs, EfsSharedFilesystem
 from infra.targets.aws.identity import WorkloadIdentities, WorkloadIdentityArgs
@@ -46,34 +47,34 @@ BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
 
 def node_groups(config: StackConfig, placement: NodePlacement) -> list[GroupSpec]:
     """The CPU group, and the GPU group when the stack has GPUs."""
-    aws_config = config.aws
+    aws_config = config.section(AwsConfig)
     groups = [
         GroupSpec(
             role="cpu",
-            instance_type=aws_config.cpu_instance_type,
+            instance_type=aws_config.cpu.instance_type,
             ami_type="AL2023_x86_64_STANDARD",
-            min_size=aws_config.cpu_min_size,
-            desired_size=aws_config.cpu_desired_size,
-            max_size=aws_config.cpu_max_size,
-            disk_size=aws_config.cpu_disk_size,
+            min_size=aws_config.cpu.min_size,
+            desired_size=aws_config.cpu.desired_size,
+            max_size=aws_config.cpu.max_size,
+            disk_size=aws_config.cpu.disk_size,
             capacity_type="ON_DEMAND",
             labels=dict([placement.cpu_label]),
             taints=(),
         )
     ]
     if placement.gpu_enabled:
-        family, _, size = aws_config.gpu_instance_type.partition(".")
+        family, _, size = aws_config.gpu.instance_type.partition(".")
         groups.append(
             GroupSpec(
                 role="gpu",
-                instance_type=aws_config.gpu_instance_type,
+                instance_type=aws_config.gpu.instance_type,
                 # Amazon Linux 2023 with the NVIDIA driver; the device plugin is not included.
                 ami_type="AL2023_x86_64_NVIDIA",
-                min_size=aws_config.gpu_min_size,
-                desired_size=aws_config.gpu_desired_size,
-                max_size=aws_config.gpu_max_size,
-                disk_size=aws_config.gpu_disk_size,
-                capacity_type=aws_config.gpu_capacity_type,
+                min_size=aws_config.gpu.min_size,
+                desired_size=aws_config.gpu.desired_size,
+                max_size=aws_config.gpu.max_size,
+                disk_size=aws_config.gpu.disk_size,
+                capacity_type=aws_config.gpu.capacity_type,
                 labels=dict([placement.gpu_label]),
                 taints=(placement.gpu_taint,),
                 gpus=GPU_INSTANCE_GPUS[family][size],
@@ -87,8 +88,8 @@ class AwsClusterArgs:
     naming: Naming
     """The stack's naming rules."""
     config: StackConfig
-    """The validated stack config; this target reads ``aws``, ``gpu``, ``shared_fs``,
-    ``postgres.image`` and ``kubernetes_version``."""
+    """The validated stack config; this target reads its ``AwsConfig`` section, ``gpu``,
+    ``shared_fs``, ``postgres.image`` and ``kubernetes_version``."""
 
 
 class AwsCluster(pulumi.ComponentResource):
@@ -98,7 +99,7 @@ class AwsCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsClusterArgs, opts: pulumi.ResourceOptions | None = None):
         config, naming = args.config, args.naming
-        aws_config = config.aws
+        aws_config = config.section(AwsConfig)
         super().__init__("pdk:target:AwsCluster", name, None, opts)
         # One explicit provider: the region comes from the stack, never from the environment.
         provider = aws.Provider(

@@ -28,6 +28,7 @@ from infra.targets.common.namespaces import (
     NamespacesArgs,
 )
 from infra.targets.common.shared_fs import SharedFsArgs, StaticSharedFilesystem
+from infra.targets.existing.config import ExistingConfig
 from infra.targets.existing.minio import REGION, Grant, MinioObjectStore, MinioObjectStoreArgs
 from infra.targets.existing.postgres import InClusterPostgres, InClusterPostgresArgs
 
@@ -40,8 +41,8 @@ class ExistingClusterArgs:
     naming: Naming
     """The stack's naming rules."""
     config: StackConfig
-    """The validated stack config; this target reads ``cluster``, ``gpu``, ``shared_fs``,
-    ``postgres``, ``minio`` and ``registry``."""
+    """The validated stack config; this target reads its ``ExistingConfig`` section, ``gpu``,
+    ``shared_fs``, ``postgres`` and ``kubernetes_version``."""
 
 
 class ExistingCluster(pulumi.ComponentResource):
@@ -54,7 +55,8 @@ class ExistingCluster(pulumi.ComponentResource):
     ):
         super().__init__("pdk:target:ExistingCluster", name, None, opts)
         config, naming = args.config, args.naming
-        cluster = config.cluster
+        existing = config.section(ExistingConfig)
+        cluster = existing.cluster
         provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=pulumi.Output.secret(cluster.kubeconfig) if cluster.kubeconfig else None,
@@ -82,7 +84,7 @@ class ExistingCluster(pulumi.ComponentResource):
                 naming=naming,
                 namespace=data_namespace,
                 image=config.postgres.image,
-                storage_size=config.postgres.storage_size,
+                storage_size=existing.postgres.storage_size,
                 storage_class=cluster.storage_class,
             ),
             opts=scoped,
@@ -99,9 +101,9 @@ class ExistingCluster(pulumi.ComponentResource):
             MinioObjectStoreArgs(
                 naming=naming,
                 namespace=data_namespace,
-                image=config.minio.image,
-                client_image=config.minio.client_image,
-                storage_size=config.minio.storage_size,
+                image=existing.minio.image,
+                client_image=existing.minio.client_image,
+                storage_size=existing.minio.storage_size,
                 storage_class=cluster.storage_class,
                 buckets=[str(b) for b in all_buckets],
                 grants={
@@ -125,7 +127,7 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{name}-shared-fs",
             SharedFsArgs(
                 naming=naming,
-                source=_shared_source(config),
+                source=_shared_source(existing),
                 storage_class="",
                 size=config.shared_fs.size,
                 namespaces={"default": None, GPU_NAMESPACE: namespaces.by_name[GPU_NAMESPACE]},
@@ -151,7 +153,7 @@ class ExistingCluster(pulumi.ComponentResource):
             storage_access=minio.access,
             postgres=postgres.postgres,
             shared_fs=shared.shared_fs,
-            registry=ImageRegistry(url=config.registry),
+            registry=ImageRegistry(url=existing.registry),
             nodes=NodePlacement(
                 gpu_enabled=gpu.enabled,
                 gpu_label=split_label(gpu.node_label),
@@ -175,8 +177,8 @@ class ExistingCluster(pulumi.ComponentResource):
         self.register_outputs({"target": "existing"})
 
 
-def _shared_source(config: StackConfig) -> dict[str, object]:
-    shared = config.shared_fs
+def _shared_source(existing: ExistingConfig) -> dict[str, object]:
+    shared = existing.shared_fs
     if shared.type == "nfs":
         return {"nfs": k8s.core.v1.NFSVolumeSourceArgs(server=shared.nfs_server, path=shared.path)}
     return {

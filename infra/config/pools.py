@@ -1,0 +1,52 @@
+"""A node pool's shape, shared by the cloud targets (EKS node groups, GKE node pools).
+
+Each target subclasses ``NodePoolConfig`` per pool to give its fields defaults, descriptions and
+the cloud's instance-type check; ``pool_size_problems`` is the one sizing rule they all run.
+"""
+
+from __future__ import annotations
+
+from infra.config.problems import Problem, set_fix
+from infra.config.types import DiskSize, Model, NodeCount
+
+
+class NodePoolConfig(Model):
+    """Instance type, autoscaling bounds and disk of one pool. Subclasses set the defaults."""
+
+    instance_type: str
+    """The cloud's machine type of the pool's nodes."""
+    min_size: NodeCount
+    """Fewest nodes the autoscaler keeps."""
+    desired_size: NodeCount
+    """Nodes at creation; the autoscaler owns the count afterwards."""
+    max_size: NodeCount
+    """Most nodes the autoscaler may run."""
+    disk_size: DiskSize
+    """Root volume of each node in GiB."""
+
+
+def pool_size_problems(stack: str, pool: NodePoolConfig, prefix: str) -> list[Problem]:
+    """``min <= desired <= max``, reported on the key to change. ``prefix`` names the pool's
+    keys (``awsCpu`` for ``awsCpuMinSize``)."""
+    low, desired, high = pool.min_size, pool.desired_size, pool.max_size
+    if low > high:
+        return [
+            Problem(
+                f"{prefix}MinSize",
+                low,
+                f"is larger than {prefix}MaxSize ({high})",
+                f"0 to {prefix}MaxSize",
+                f"lower {prefix}MinSize or raise {prefix}MaxSize",
+            )
+        ]
+    if not low <= desired <= high:
+        return [
+            Problem(
+                f"{prefix}DesiredSize",
+                desired,
+                f"is outside {prefix}MinSize..{prefix}MaxSize ({low}..{high})",
+                f"{low} to {high}",
+                set_fix(stack, f"{prefix}DesiredSize", str(low)),
+            )
+        ]
+    return []

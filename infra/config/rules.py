@@ -1,0 +1,234 @@
+"""The rules engine, and the rules across the shared keys.
+
+A rule is a small function of a ``RuleContext`` returning the problems it finds, one message
+family each. Rules read typed, validated values. A key that failed its own check is not there to
+read: touching it raises ``SkipRule`` inside the rule, which then does not run, so the user sees
+the key's own problem rather than a knock-on one, and every other rule still runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+from infra.config.problems import MISSING, Problem, ignored, set_fix
+from infra.config.stack import StackConfig
+from infra.config.types import Model
+
+S = TypeVar("S", bound=Model)
+
+
+class SkipRule(Exception):
+    """Raised when a rule reads a value that failed validation."""
+
+
+class Partial:
+    """A validated model seen through a list of paths that failed: reading one raises
+    ``SkipRule``; everything else reads as the model's value."""
+
+    __slots__ = ("_failed", "_model")
+
+    def __init__(self, model: Any, failed: set[tuple[str, ...]]) -> None:
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "_failed", failed)
+
+    def __getattr__(self, name: str) -> Any:
+        failed: set[tuple[str, ...]] = object.__getattribute__(self, "_failed")
+        if (name,) in failed:
+            raise SkipRule(name)
+        value = getattr(object.__getattribute__(self, "_model"), name)
+        nested = {path[1:] for path in failed if len(path) > 1 and path[0] == name}
+        return Partial(value, nested) if nested else value
+
+
+@dataclass(frozen=True)
+class RuleContext(Generic[S]):
+    """What a rule reads."""
+
+    stack: str
+    """The stack name, for the fix commands."""
+    config: StackConfig
+    """The shared keys, validated (failed ones raise ``SkipRule``)."""
+    raw: Mapping[str, Any]
+    """The keys the stack sets (declared defaults left out), as given."""
+    secret_keys: frozenset[str]
+    """Keys whose values are Pulumi secrets."""
+    active_section: S | None = None
+
+    @property
+    def section(self) -> S:
+        """The active target's section (rules of a section only run on that target)."""
+        if self.active_section is None:
+            raise SkipRule("section")
+        return self.active_section
+
+    def is_set(self, key: str) -> bool:
+        return key in self.raw
+
+
+Rule = Callable[[RuleContext[Any]], list[Problem]]
+
+
+def partial(model: S, failed: set[tuple[str, ...]]) -> S:
+    """``model`` as rules see it (typed as the model: the proxy reads the same)."""
+    return cast(S, Partial(model, failed)) if failed else model
+
+
+def run_rules(rules: Iterable[Rule], context: RuleContext[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    for rule in rules:
+        try:
+            problems.extend(rule(context))
+        except SkipRule:
+            continue
+    return problems
+
+
+def serverless_needs_istio(ctx: RuleContext[Any]) -> list[Problem]:
+    mode = ctx.config.kserve.deployment_mode
+    if mode != "Serverless" or ctx.config.istio.enabled:
+        return []
+    return [
+        Problem(
+            "kserveDeploymentMode",
+            mode,
+            "is Serverless, which routes through Knative and Istio, but istioEnabled is false",
+            "RawDeployment when Istio is off; Serverless needs istioEnabled true",
+            set_fix(ctx.stack, "kserveDeploymentMode", "RawDeployment")
+            + f", or: pulumi config set istioEnabled true --stack {ctx.stack}",
+        )
+    ]
+
+
+def gpu_pool_needs_gpus(ctx: RuleContext[Any]) -> list[Problem]:
+    if ctx.config.mlde.compute_pool != "gpu-pool" or ctx.config.gpu.enabled:
+        return []
+    return [
+        Problem(
+            "mldeComputePool",
+            "gpu-pool",
+            "is the GPU pool, but gpuEnabled is false (a CPU-only stack has no GPU pool)",
+            "default, or empty, on a CPU-only stack",
+            set_fix(ctx.stack, "mldeComputePool", "default")
+            + f", or: pulumi config set gpuEnabled true --stack {ctx.stack}",
+        )
+    ]
+
+
+def unused_gpu_keys(ctx: RuleContext[Any]) -> list[Problem]:
+    if ctx.config.gpu.enabled:
+        return []
+    keys = ("gpuDevicePluginChartVersion", "mldeGpuImage")
+    allowed = "unset while gpuEnabled is false"
+    return [ignored(ctx.stack, key, ctx.raw[key], allowed) for key in keys if ctx.is_set(key)]
+
+
+def unused_knative_keys(ctx: RuleContext[Any]) -> list[Problem]:
+    if ctx.config.kserve.deployment_mode != "RawDeployment":
+        return []
+    keys = ("knativeServingVersion", "knativeNetIstioVersion")
+    allowed = "unset with kserveDeploymentMode RawDeployment (no Knative)"
+    return [ignored(ctx.stack, key, ctx.raw[key], allowed) for key in keys if ctx.is_set(key)]
+
+
+def unused_istio_keys(ctx: RuleContext[Any]) -> list[Problem]:
+    if ctx.config.istio.enabled or not ctx.is_set("istioChartVersion"):
+        return []
+    return [
+        ignored(
+            ctx.stack,
+            "istioChartVersion",
+            ctx.raw["istioChartVersion"],
+            "unset while istioEnabled is false",
+        )
+    ]
+
+
+def flow_example_exists(ctx: RuleContext[Any]) -> list[Problem]:
+    """The flow deploys one of the repository's examples."""
+    if not ctx.config.flow.enabled:
+        return []
+    from pdk_assets.manifest import EXAMPLES_DIR, MANIFEST_FILE
+
+    example = ctx.config.flow.example
+    known = sorted(p.parent.name for p in EXAMPLES_DIR.glob(f"*/{MANIFEST_FILE}"))
+    if example in known:
+        return []
+    return [
+        Problem(
+            "flowExample",
+            example,
+            "is not an example of this repository",
+            ", ".join(known) or "(none found under examples/)",
+            set_fix(ctx.stack, "flowExample", known[0] if known else "<example>"),
+        )
+    ]
+
+
+def flow_addresses_reachable(ctx: RuleContext[Any]) -> list[Problem]:
+    """Without load balancers Pulumi cannot find MLDM and MLDE by itself."""
+    flow = ctx.config.flow
+    if not flow.enabled or ctx.config.expose.service_type != "NodePort":
+        return []
+    problems: list[Problem] = []
+    for key, current, example in (
+        ("flowMldmAddress", flow.mldm_address, "localhost:30080"),
+        ("flowMldeUrl", flow.mlde_url, "http://localhost:30081"),
+    ):
+        if not current:
+            problems.append(
+                Problem(
+                    key,
+                    MISSING,
+                    "is required with exposeServiceType NodePort: there is no load balancer "
+                    "address for Pulumi to reach",
+                    "an address reachable from the machine running pulumi up",
+                    set_fix(ctx.stack, key, example),
+                )
+            )
+    return problems
+
+
+def flow_address_format(ctx: RuleContext[Any]) -> list[Problem]:
+    flow = ctx.config.flow
+    if not flow.enabled:
+        return []
+    problems: list[Problem] = []
+    address = flow.mldm_address
+    if address and not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", address):
+        problems.append(
+            Problem(
+                "flowMldmAddress",
+                address,
+                "is not HOST:PORT",
+                "e.g. localhost:30080 or mldm.pdk.internal:80",
+                set_fix(ctx.stack, "flowMldmAddress", "localhost:30080"),
+            )
+        )
+    url = flow.mlde_url
+    if url and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?", url):
+        problems.append(
+            Problem(
+                "flowMldeUrl",
+                url,
+                "is not an http(s) URL of a host",
+                "e.g. http://localhost:30081 or https://mlde.pdk.internal",
+                set_fix(ctx.stack, "flowMldeUrl", "http://localhost:30081"),
+            )
+        )
+    return problems
+
+
+SHARED_RULES: tuple[Rule, ...] = (
+    serverless_needs_istio,
+    gpu_pool_needs_gpus,
+    unused_gpu_keys,
+    unused_knative_keys,
+    unused_istio_keys,
+    flow_example_exists,
+    flow_addresses_reachable,
+    flow_address_format,
+)
+"""The rules across shared keys, run on every stack, before the active target's rules."""

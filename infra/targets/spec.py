@@ -1,0 +1,74 @@
+"""The record a target registers (``infra/targets/__init__.py``), and what it points to.
+
+Kept free of Pulumi imports: the registry is read by the config loader, whose errors must stay
+fast, so a target's ``build`` is imported only when called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from infra.config.section import TargetSection
+
+if TYPE_CHECKING:
+    from infra.config.stack import StackConfig
+    from infra.contract import TargetContract
+    from infra.naming import Naming
+
+ResourceMock = Callable[[str, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+"""(logical name, inputs, inputs of the target's provider) -> outputs a cloud would add."""
+CallMock = Callable[[Mapping[str, Any]], dict[str, Any]]
+"""(arguments) -> what a data source returns."""
+
+
+@dataclass(frozen=True)
+class OfflineMocks:
+    """What the offline plan fakes for a target's cloud: only outputs the program reads, with
+    obvious placeholder values, so a new read shows up as a failing plan."""
+
+    resources: Mapping[str, ResourceMock] = field(default_factory=dict)
+    """By resource type token."""
+    calls: Mapping[str, CallMock] = field(default_factory=dict)
+    """By data-source token."""
+
+
+def lazy(path: str) -> Callable[..., Any]:
+    """``module:function``, imported on the first call."""
+    module_name, _, function = path.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module_name), function)(*args, **kwargs)
+
+    call.__qualname__ = path
+    return call
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One kind of place the platform runs. Everything above the target contract reaches the
+    target only through this record."""
+
+    name: str
+    """The ``target`` value that selects it."""
+    summary: str
+    """One sentence for the ``target`` key's description."""
+    section: TargetSection[Any]
+    """Its config keys, defaults, checks and rules (``infra/targets/<t>/config.py``)."""
+    build: Callable[[Naming, StackConfig], TargetContract]
+    """Registers the target's resources and returns the contract (imported lazily)."""
+    provider_type: str
+    """Type token of the target's own provider; the offline plan hands its inputs (region,
+    project) to the mocks."""
+    mocks: OfflineMocks = field(default_factory=OfflineMocks)
+    """Cloud outputs for the offline plan (``infra/targets/<t>/mocks.py``)."""
+    plan_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Resource inputs worth showing in the plan tree, by resource type."""
+    preflight: Callable[..., Any] | None = None
+    """Checks against the live account before ``pulumi up`` (quota, capacity); optional."""
+    estimate: Callable[..., Any] | None = None
+    """Cost and time estimate from a plan snapshot; optional."""
+    cleanup: Callable[..., Any] | None = None
+    """Finds (and removes) what an ephemeral stack left behind; optional."""

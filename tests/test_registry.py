@@ -1,0 +1,62 @@
+"""The target registry: every target is a folder plus one record, and nothing above the target
+contract names one."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from infra.config import KEYS
+from infra.plan.stackfiles import REPO_ROOT
+from infra.targets import TARGETS
+
+
+def test_loading_config_imports_no_pulumi() -> None:
+    """Config errors answer before Pulumi and the providers load (seconds of imports)."""
+    code = (
+        "import sys; from infra.config import load_config, KEYS; from infra.targets import TARGETS;"
+        "list(KEYS); load_config('t', {'target': 'existing'});"
+        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("folder", ["infra/config", "infra/plan"])
+def test_shared_layers_name_no_target(folder: str) -> None:
+    """Shared code reaches targets only through ``TARGETS``: no import of a target package and
+    no string literal that is a target's name."""
+    for path in sorted((REPO_ROOT / folder).glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not any(
+                    node.module.startswith(f"infra.targets.{name}") for name in TARGETS
+                ), f"{path.name} imports {node.module}"
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert node.value not in TARGETS, f"{path.name} names target {node.value!r}"
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_a_target_is_its_folder(name: str) -> None:
+    spec = TARGETS[name]
+    folder = REPO_ROOT / "infra" / "targets" / name
+    assert spec.section.target == name
+    assert (folder / "config.py").is_file()
+    assert spec.section.model.__module__ == f"infra.targets.{name}.config"
+    owned = [key for key in KEYS.values() if key.section == name]
+    assert owned, f"target {name} declares no keys"
+    if spec.section.prefix:
+        assert all(key.key.startswith(spec.section.prefix) for key in owned)
+    for typ in (*spec.mocks.resources, *spec.mocks.calls, *spec.plan_fields):
+        assert typ.startswith(spec.provider_type.removeprefix("pulumi:providers:") + ":"), typ

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import KEYS, PROJECT, ConfigError, project_config_schema
+from infra.ops.commands import register as register_ops
 from infra.plan.stackfiles import REPO_ROOT, StackFileError, known_stacks
 
 app = typer.Typer(
@@ -302,6 +303,8 @@ def example_run(
     if not result.predictions:
         raise typer.Exit(1)
 
+
+register_ops(app)
 
 if __name__ == "__main__":
     app()

@@ -21,11 +21,7 @@ from infra.ops import backend, drain, expiry, kube
 from infra.ops.errors import EXIT_FAILED, OpsError
 from infra.ops.leaks import LeakFinder, LeakQuery, LeakReport, render_report
 from infra.ops.progress import Progress
-from infra.targets.aws.leaks import find_leaks as aws_leaks
-from infra.targets.existing.leaks import find_leaks as existing_leaks
-
-LEAK_FINDERS: dict[str, LeakFinder] = {"aws": aws_leaks, "existing": existing_leaks}
-"""Per target: how to find what survived ``destroy``."""
+from infra.targets import TARGETS
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,8 @@ def take_down(
         tags.get(expiry.DEPLOYMENT_TAG) or config.get(f"{PROJECT}:deploymentId") or name.lower()
     )
     target = str(config.get(f"{PROJECT}:target", ""))
-    finder = LEAK_FINDERS.get(target)
+    spec = TARGETS.get(target)
+    finder: LeakFinder | None = spec.cleanup if spec is not None else None
     if finder is None:
         raise OpsError(f"stack '{name}' has target '{target}', for which no leak check exists")
 

@@ -24,6 +24,7 @@ TARGETS: dict[str, TargetSpec] = {
             section=existing_config.SECTION,
             build=lazy("infra.targets.existing.cluster:build"),
             provider_type="pulumi:providers:kubernetes",
+            cleanup=lazy("infra.targets.existing.leaks:find_leaks"),
         ),
         TargetSpec(
             name="aws",
@@ -33,6 +34,7 @@ TARGETS: dict[str, TargetSpec] = {
             provider_type="pulumi:providers:aws",
             mocks=aws_mocks.MOCKS,
             plan_fields=aws_mocks.PLAN_FIELDS,
+            cleanup=lazy("infra.targets.aws.leaks:find_leaks"),
         ),
     )
 }

@@ -71,4 +71,6 @@ class TargetSpec:
     estimate: Callable[..., Any] | None = None
     """Cost and time estimate from a plan snapshot; optional."""
     cleanup: Callable[..., Any] | None = None
-    """Finds (and removes) what an ephemeral stack left behind; optional."""
+    """Finds what a stack left behind after ``destroy``: ``(infra.ops.leaks.LeakQuery) ->
+    LeakReport`` (``infra/targets/<t>/leaks.py``), used by ``pdk ci down`` and ``pdk reap``;
+    optional (a target without one cannot be taken down by them)."""

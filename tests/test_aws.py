@@ -180,7 +180,7 @@ def test_role_arns_reach_the_platforms_service_accounts(aws: dict[str, Any]) -> 
         assert account["metadata"]["annotations"][annotation] == arn("mlde")
     models = resource(aws, "wiring-models-sa")["inputs"]
     assert models["metadata"]["annotations"][annotation] == arn("kserve")
-    assert values["pachd"]["storage"]["amazon"]["bucket"] == "pdk-aws-mldm"
+    assert values["pachd"]["storage"]["storageURL"] == "s3://pdk-aws-mldm?region=us-east-2"
     assert values["determined"]["checkpointStorage"]["bucket"] == "pdk-aws-mlde-checkpoints"
 
 
@@ -255,7 +255,7 @@ def test_gpu_group_scales_to_zero_and_the_autoscaler_owns_the_count(aws: dict[st
     autoscaler = releases(aws)["cluster-autoscaler-release"]
     assert autoscaler["values"]["autoDiscovery"]["clusterName"] == "pdk-aws-eks"
     assert autoscaler["values"]["extraArgs"]["expander"] == "least-waste"
-    assert autoscaler["values"]["image"]["tag"].startswith("v1.33.")
+    assert autoscaler["values"]["image"]["tag"].startswith("v1.35.")
     account = autoscaler["values"]["rbac"]["serviceAccount"]
     assert account["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         "role/pdk-aws-cluster-autoscaler"
@@ -292,7 +292,7 @@ def test_cpu_only_stack_has_no_gpu_group() -> None:
 
 def test_api_endpoint_is_limited_and_secrets_are_encrypted(aws: dict[str, Any]) -> None:
     cluster = resource(aws, "cluster-eks-cluster")["inputs"]
-    assert cluster["version"] == "1.33"
+    assert cluster["version"] == "1.35"
     assert cluster["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]

@@ -114,7 +114,30 @@ def test_malformed_image_reference() -> None:
 def test_unsupported_kubernetes_version() -> None:
     message = only_problem({**BASE, "kubernetesVersion": "1.20"})
     assert "is not a supported Kubernetes version" in message
-    assert "1.29" in message and "1.35" in message
+    assert "1.32" in message and "1.36" in message
+
+
+def test_kubernetes_version_a_pin_does_not_support_names_the_pin() -> None:
+    # 1.36 is a known minor, but the Pachyderm chart's range in the matrix stops at 1.35.
+    found = problems({**BASE, "kubernetesVersion": "1.36"})
+    assert any(
+        "is not supported by pachyderm Helm chart" in problem
+        and "2.12.2 (set by mldmChartVersion)" in problem
+        and "supports Kubernetes 1.34-1.35" in problem
+        for problem in found
+    ), found
+
+
+def test_overridden_pin_is_not_judged_by_the_matrix() -> None:
+    # A stack that pins its own Istio takes over that version's support range.
+    found = problems({**BASE, "kubernetesVersion": "1.36", "istioChartVersion": "1.31.0"})
+    assert not any("istioChartVersion" in problem for problem in found), found
+
+
+def test_server_must_match_the_client_minor() -> None:
+    message = only_problem({**BASE, "mldeVersion": "0.37.0"})
+    assert "does not match the determined client 0.38.1" in message
+    assert "a 0.38.x version" in message
 
 
 def test_registry_with_scheme() -> None:

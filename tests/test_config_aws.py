@@ -187,8 +187,8 @@ def test_single_key_formats(key: str, value: Any, reason: str) -> None:
 
 
 def test_autoscaler_minor_must_match_the_cluster() -> None:
-    message = only_problem({**AWS, "kubernetesVersion": "1.32"})
-    assert "is cluster-autoscaler 1.33, but the cluster runs Kubernetes 1.32" in message
+    message = only_problem({**AWS, "kubernetesVersion": "1.34"})
+    assert "is cluster-autoscaler 1.35, but the cluster runs Kubernetes 1.34" in message
 
 
 def test_aws_keys_on_an_existing_cluster() -> None:

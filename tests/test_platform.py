@@ -171,7 +171,9 @@ def test_gpu_pods_select_gpu_nodes_and_tolerate_the_taint(snapshots: dict[str, A
     gpu_spec = pools["gpu-pool"]["task_container_defaults"]["gpu_pod_spec"]["spec"]
     assert toleration in gpu_spec["tolerations"]
     assert gpu_spec["nodeSelector"] == {label_key: label_value}
-    assert pools["gpu-pool"]["kubernetes_namespace"] == "gpu-pool"
+    # Determined 0.35+ has no per-pool namespace; tasks run in the default namespace.
+    assert all("kubernetes_namespace" not in pool for pool in pools.values())
+    assert determined["resourceManager"] == {"defaultNamespace": "default"}
     assert determined["defaultComputeResourcePool"] == "gpu-pool"
 
     release = releases(snapshots["onprem"])["gpu-device-plugin"]
@@ -212,12 +214,15 @@ def test_every_mlde_pool_mounts_the_shared_claim(snapshots: dict[str, Any], stac
 @pytest.mark.parametrize("stack", IN_CLUSTER_STACKS)
 def test_mldm_uses_minio_and_the_external_postgres(snapshots: dict[str, Any], stack: str) -> None:
     values = pachyderm(snapshots[stack])
-    assert values["deployTarget"] == "MINIO"
-    # deployTarget MINIO alone does not select a backend; the chart fails to render without it.
-    assert values["pachd"]["storage"]["backend"] == "MINIO"
-    minio = values["pachd"]["storage"]["minio"]
-    assert minio["endpoint"] == "minio.pdk-data.svc.cluster.local:9000"
-    assert minio["id"] == SECRET and minio["secret"] == SECRET
+    # Chart 2.11+ reaches MinIO through the S3 backend and a storageURL (no MINIO client).
+    assert values["deployTarget"] == "CUSTOM"
+    storage = values["pachd"]["storage"]
+    assert storage["backend"] == "AMAZON"
+    assert storage["storageURL"] == (
+        f"s3://pdk-{stack}-mldm?endpoint=minio.pdk-data.svc.cluster.local:9000"
+        "&disableSSL=true&region=us-east-1"
+    )
+    assert storage["amazon"]["id"] == SECRET and storage["amazon"]["secret"] == SECRET
     assert values["postgresql"] == {"enabled": False}
     db = values["global"]["postgresql"]
     assert db["postgresqlHost"] == "postgres.pdk-data.svc.cluster.local"
@@ -235,7 +240,7 @@ def test_mldm_uses_minio_and_the_external_postgres(snapshots: dict[str, Any], st
 def test_mlde_password_is_generated_and_is_what_pipelines_get(revealed: dict[str, Any]) -> None:
     """The on-prem guide left det_password empty while setting a default password."""
     for stack, snapshot in revealed.items():
-        password = pachyderm(snapshot)["determined"]["defaultPassword"]
+        password = pachyderm(snapshot)["determined"]["initialUserPassword"]
         assert password.startswith(MOCK_SECRET_PREFIX), stack
         secret = manifest(snapshot, "wiring-pipeline-secret")["stringData"]
         assert secret["det_password"] == password

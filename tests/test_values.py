@@ -27,7 +27,7 @@ from infra.platform.kserve import chart_for, mode_value
 from infra.platform.values import CLOUD_SQL_PROXY_HOST, MldeSettings, pachyderm_values
 
 ROLE = {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/pdk-mldm"}
-SETTINGS = MldeSettings("0.28.1", "cpu:1", "gpu:1", 8, "gpu-pool")
+SETTINGS = MldeSettings("0.38.1", "cpu:1", "gpu:1", 8, "gpu-pool")
 
 
 def contract(kind: str, cloud_sql: CloudSqlProxy | None = None) -> TargetContract:
@@ -78,7 +78,11 @@ def resolve(target: TargetContract) -> dict[str, Any]:
 def test_s3_target_uses_iam_roles_and_no_keys() -> None:
     values = resolve(contract("s3"))
     assert values["deployTarget"] == "AMAZON"
-    assert values["pachd"]["storage"] == {"amazon": {"bucket": "b-mldm", "region": "us-east-2"}}
+    # Chart 2.11+ opens the bucket from storageURL; no keys with IRSA.
+    assert values["pachd"]["storage"] == {
+        "storageURL": "s3://b-mldm?region=us-east-2",
+        "amazon": {"region": "us-east-2"},
+    }
     for account in (values["pachd"]["serviceAccount"], values["pachd"]["worker"]["serviceAccount"]):
         assert account["additionalAnnotations"] == ROLE
     checkpoints = values["determined"]["checkpointStorage"]
@@ -92,7 +96,7 @@ def test_gcs_target_goes_through_the_cloud_sql_proxy() -> None:
     proxy = CloudSqlProxy("proj:us-central1:pdk", "pdk@proj.iam.gserviceaccount.com")
     values = resolve(contract("gcs", cloud_sql=proxy))
     assert values["deployTarget"] == "GOOGLE"
-    assert values["pachd"]["storage"] == {"google": {"bucket": "b-mldm"}}
+    assert values["pachd"]["storage"] == {"storageURL": "gs://b-mldm"}
     assert values["determined"]["checkpointStorage"]["type"] == "gcs"
     assert values["cloudsqlAuthProxy"] == {
         "enabled": True,
@@ -107,10 +111,10 @@ def test_gcs_target_goes_through_the_cloud_sql_proxy() -> None:
 
 def test_settings_reach_the_determined_block() -> None:
     determined = resolve(contract("s3"))["determined"]
-    assert determined["detVersion"] == "0.28.1"
+    assert determined["detVersion"] == "0.38.1"
     assert determined["maxSlotsPerPod"] == 8
     assert determined["taskContainerDefaults"] == {"cpuImage": "cpu:1", "gpuImage": "gpu:1"}
-    assert determined["defaultPassword"] == "admin-pw"
+    assert determined["initialUserPassword"] == "admin-pw"
     assert determined["db"]["name"] == "determined"
     assert determined["defaultAuxResourcePool"] == "default"
 

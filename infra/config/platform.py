@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from infra import versions
 from infra.config.types import (
     PRIVATE_NETWORKS,
     ChartVersion,
@@ -44,7 +45,7 @@ class GpuConfig(Model):
         "nodegroup-role=cpu-worker", description="Label (KEY=VALUE) carried by CPU nodes."
     )
     device_plugin_chart_version: ChartVersion = Field(
-        "0.17.4",
+        versions.DEVICE_PLUGIN.version,
         description="Version of NVIDIA's nvidia-device-plugin Helm chart, installed on targets "
         "whose GPU nodes do not ship the plugin.",
     )
@@ -91,9 +92,9 @@ class CertManagerConfig(Model):
     """cert-manager, which issues the certificates of KServe's admission webhooks."""
 
     chart_version: ChartVersion = Field(
-        "v1.20.0",
-        description="Version of the jetstack/cert-manager Helm chart (1.20 supports "
-        "Kubernetes 1.32-1.35).",
+        versions.CERT_MANAGER.version,
+        description="Version of the jetstack/cert-manager Helm chart (1.21 supports "
+        "Kubernetes 1.33-1.36).",
     )
 
 
@@ -106,9 +107,9 @@ class IstioConfig(Model):
         "serves models through ingress-nginx instead.",
     )
     chart_version: ChartVersion = Field(
-        "1.28.6",
-        description="Version of Istio's base, istiod and gateway Helm charts (1.28 supports "
-        "Kubernetes 1.30-1.34; net-istio 1.21 is tested with it).",
+        versions.ISTIO.version,
+        description="Version of Istio's base, istiod and gateway Helm charts (1.30 supports "
+        "Kubernetes 1.32-1.36).",
     )
 
 
@@ -116,13 +117,13 @@ class KnativeConfig(Model):
     """Knative Serving with its Istio networking layer (KServe Serverless mode only)."""
 
     serving_version: ChartVersion = Field(
-        "1.21.1",
+        versions.KNATIVE_SERVING.version,
         description="Knative Serving release whose official manifests are applied (Knative "
         "publishes no Helm chart for Serving). 1.21 needs Kubernetes 1.33 or newer; use 1.20.x "
         "on 1.32.",
     )
     net_istio_version: ChartVersion = Field(
-        "1.21.3",
+        versions.KNATIVE_NET_ISTIO.version,
         description="Knative net-istio release (Knative's Istio networking layer); same minor "
         "as knativeServingVersion, patch releases differ.",
     )
@@ -132,9 +133,9 @@ class KserveConfig(Model):
     """KServe, which serves the models the flow deploys."""
 
     chart_version: ChartVersion = Field(
-        "v0.17.1",
+        versions.KSERVE_CHART.version,
         description="Version of KServe's Helm charts (kserve-crd, and kserve-resources from "
-        "0.17 on, kserve before). 0.17 supports Kubernetes 1.32-1.34.",
+        "0.17 on, kserve before). 0.17 is built for Kubernetes 1.34 (client-go 0.34).",
     )
     deployment_mode: Literal["Serverless", "RawDeployment"] = Field(
         "Serverless",
@@ -159,7 +160,7 @@ class IngressConfig(Model):
     """ingress-nginx, which fronts the MLDE master (and models in RawDeployment mode)."""
 
     chart_version: ChartVersion = Field(
-        "4.14.3",
+        versions.INGRESS_NGINX.version,
         description="Version of the ingress-nginx Helm chart. 4.14.3 is the last release: the "
         "project was retired in March 2026 and gets no further fixes.",
     )
@@ -169,7 +170,7 @@ class MldmConfig(Model):
     """MLDM (Pachyderm), installed with the pachyderm Helm chart."""
 
     chart_version: ChartVersion = Field(
-        "2.8.4",
+        versions.PACHYDERM_CHART.version,
         description="Version of the pachyderm/pachyderm Helm chart (which also installs MLDE "
         "through its determined: block).",
     )
@@ -179,17 +180,19 @@ class MldeConfig(Model):
     """MLDE (Determined), installed through the Pachyderm chart's determined: block."""
 
     version: ChartVersion = Field(
-        "0.28.1", description="Determined version the master and agents run (detVersion)."
+        versions.MLDE.version,
+        description="Determined version the master runs (detVersion); its major.minor must "
+        "match the determined client the flow uses.",
     )
     cpu_image: PinnedImage = Field(
-        "determinedai/environments:py-3.8-pytorch-1.12-tf-2.11-cpu-6eceaca",
-        description="Default image of CPU tasks, pinned (the one the PDK guides ran with MLDE "
-        "0.28).",
+        versions.MLDE_CPU_IMAGE.version,
+        description="Default image of CPU tasks, pinned (Determined 0.38's default: NGC PyTorch, "
+        "Python 3.10).",
     )
     gpu_image: PinnedImage = Field(
-        "determinedai/environments:cuda-11.3-pytorch-1.12-tf-2.11-gpu-6eceaca",
-        description="Default image of GPU tasks, pinned (the one the PDK guides ran with MLDE "
-        "0.28).",
+        versions.MLDE_GPU_IMAGE.version,
+        description="Default image of GPU tasks, pinned (Determined 0.38's default: NGC PyTorch "
+        "with kernels for T4 to H100, Python 3.10).",
     )
     max_slots_per_pod: SlotCount = Field(
         1,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
+from infra import versions
 from infra.config.problems import MISSING, Problem, ignored, set_fix
 from infra.config.stack import StackConfig
 from infra.config.types import Model
@@ -221,6 +222,67 @@ def flow_address_format(ctx: RuleContext[Any]) -> list[Problem]:
     return problems
 
 
+def _pins_in_use(ctx: RuleContext[Any]) -> dict[str, str]:
+    """Config key -> version for each matrix-pinned component this stack installs."""
+    config = ctx.config
+    in_use = {
+        "mldmChartVersion": config.mldm.chart_version,
+        "mldeVersion": config.mlde.version,
+        "kserveChartVersion": config.kserve.chart_version,
+        "certManagerChartVersion": config.cert_manager.chart_version,
+        "ingressChartVersion": config.ingress.chart_version,
+    }
+    if config.gpu.enabled:
+        in_use["gpuDevicePluginChartVersion"] = config.gpu.device_plugin_chart_version
+    if config.istio.enabled:
+        in_use["istioChartVersion"] = config.istio.chart_version
+    if config.kserve.deployment_mode == "Serverless":
+        in_use["knativeServingVersion"] = config.knative.serving_version
+        in_use["knativeNetIstioVersion"] = config.knative.net_istio_version
+    return in_use
+
+
+def pins_support_kubernetes(ctx: RuleContext[Any]) -> list[Problem]:
+    """Every pinned component the stack installs supports its ``kubernetesVersion``
+    (``infra.versions``); the problem names the pin and the range its upstream supports."""
+    version = ctx.config.kubernetes_version
+    return [
+        Problem(
+            "kubernetesVersion",
+            version,
+            f"is not supported by {pin.name} {pinned} (set by {key}), which supports "
+            f"Kubernetes {pin.kubernetes}",
+            f"a version every pinned component supports: {versions.KUBERNETES.kubernetes}",
+            set_fix(ctx.stack, "kubernetesVersion", versions.KUBERNETES.version),
+        )
+        for key, pinned, pin in versions.unsupported(version, _pins_in_use(ctx))
+    ]
+
+
+def servers_match_clients(ctx: RuleContext[Any]) -> list[Problem]:
+    """The flow's clients come from pyproject.toml; their servers must share their major.minor
+    (Pachyderm's rule; the determined 0.38 client fails on older masters' replies)."""
+    problems: list[Problem] = []
+    for key, server, client in (
+        ("mldmChartVersion", ctx.config.mldm.chart_version, versions.PACHYDERM_SDK),
+        ("mldeVersion", ctx.config.mlde.version, versions.DETERMINED_SDK),
+    ):
+        if versions.minor(server) == versions.minor(client.version):
+            continue
+        package = client.name.split()[0]
+        problems.append(
+            Problem(
+                key,
+                server,
+                f"does not match the {package} client {client.version} the flow uses (client "
+                "and server major.minor must agree)",
+                f"a {'.'.join(map(str, versions.minor(client.version)))}.x version",
+                set_fix(ctx.stack, key, versions.by_config_key()[key].version),
+            )
+        )
+    return problems
+
+
 SHARED_RULES: tuple[Rule, ...] = (
     serverless_needs_istio,
     gpu_pool_needs_gpus,
@@ -230,5 +292,7 @@ SHARED_RULES: tuple[Rule, ...] = (
     flow_example_exists,
     flow_addresses_reachable,
     flow_address_format,
+    pins_support_kubernetes,
+    servers_match_clients,
 )
 """The rules across shared keys, run on every stack, before the active target's rules."""

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pydantic import Field
 
+from infra import versions
 from infra.config.platform import (
     CertManagerConfig,
     ExposeConfig,
@@ -45,7 +46,7 @@ class StackConfig(Model):
         "can be found. Empty: the stack name.",
     )
     kubernetes_version: KubernetesVersion = Field(
-        "1.33",
+        versions.KUBERNETES.version,
         description="Kubernetes MAJOR.MINOR the cluster runs; manifests are validated against it.",
     )
     gpu: GpuConfig = Field(default_factory=GpuConfig)

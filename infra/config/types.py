@@ -14,12 +14,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
+from infra import versions
+
 PROJECT = "pdk-deployer"
 """The Pulumi project name, and so the namespace of every config key (``pdk-deployer:target``)."""
 
-SUPPORTED_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35")
-"""Kubernetes minor versions the project's manifests are validated against (tests use the
-upstream OpenAPI schema of each); older clusters lack APIs the platform relies on."""
+SUPPORTED_KUBERNETES_VERSIONS = versions.KUBERNETES_VERSIONS
+"""Kubernetes minor versions ``kubernetesVersion`` accepts (the manifests are validated against
+each one's OpenAPI schema); the version matrix's rule then rejects one a pin does not support."""
 
 OFFLINE_SECRET = "[secret: not decrypted offline]"
 """Stands in for a ``secure:`` config value when a stack file is read without Pulumi's

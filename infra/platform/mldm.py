@@ -24,7 +24,7 @@ from infra.platform.values import (
 )
 
 ADMIN_USER = "admin"
-"""MLDE's built-in administrator; ``defaultPassword`` sets its password (and determined's)."""
+"""MLDE's built-in administrator; ``initialUserPassword`` sets its password (and determined's)."""
 POSTGRES_SECRET = "mldm-postgres"
 PROXY_SERVICE = "mldm-proxy"
 _PROXY_SELECTOR = {"app": "pachyderm-proxy", "suite": "pachyderm"}

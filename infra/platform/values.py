@@ -3,8 +3,9 @@ function of the target contract and the MLDE settings.
 
 Nothing here registers a resource, so the same function can be checked directly for every
 kind of target (S3, GCS, MinIO; direct Postgres or Cloud SQL proxy) and its result for each
-stack is pinned in a golden file. Keys follow the pachyderm chart 2.8 (``helm show values
-pachyderm/pachyderm --version 2.8.4``).
+stack is pinned in a golden file. Keys follow the pachyderm chart 2.12
+(``versions.PACHYDERM_CHART``), which vendors the Determined 0.38 chart; each key was checked
+against the chart's templates by rendering it (see the issue 11 note).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ TASK_CONTAINER = "determined-container"
 CLOUD_SQL_PROXY_HOST = f"cloudsql-auth-proxy.{NAMESPACE}.svc.cluster.local"
 DEFAULT_POOL = "default"
 GPU_POOL = "gpu-pool"
-_DEPLOY_TARGET = {"s3": "AMAZON", "gcs": "GOOGLE", "minio": "MINIO"}
+_DEPLOY_TARGET = {"s3": "AMAZON", "gcs": "GOOGLE", "minio": "CUSTOM"}
+"""MinIO is reached through the S3 backend: chart 2.11 removed the MINIO object client."""
 
 PACHD = Endpoint(NAMESPACE, "pachd", 30650, "grpc")
 PACHD_S3 = Endpoint(NAMESPACE, "pachd", 30600, "http")
@@ -74,21 +76,33 @@ def _secret(value: pulumi.Input[str] | None) -> pulumi.Output[str]:
 
 
 def _storage(store: ObjectStore, mldm: StorageAccess) -> dict[str, Any]:
+    """``pachd.storage``: from chart 2.11 pachd opens its bucket from ``storageURL`` alone
+    (templates/pachd/deployment.yaml requires it); the per-backend block only carries keys."""
     if store.kind == "minio":
+        # pachd reads endpoint, disableSSL and region from the URL and forces path-style
+        # addressing when an endpoint is given (src/internal/obj/bucket.go amazonSession).
         return {
-            "backend": "MINIO",
-            "minio": {
-                "bucket": store.buckets.mldm,
-                "endpoint": host_and_port(store.endpoint),
+            "backend": "AMAZON",
+            "storageURL": pulumi.Output.format(
+                "s3://{0}?endpoint={1}&disableSSL={2}&region={3}",
+                store.buckets.mldm,
+                host_and_port(store.endpoint),
+                "false" if store.secure else "true",
+                store.region,
+            ),
+            "amazon": {
                 "id": _secret(mldm.access_key_id_value),
                 "secret": _secret(mldm.secret_access_key_value),
-                "secure": "true" if store.secure else "false",
-                "signature": "",
             },
         }
     if store.kind == "s3":
-        return {"amazon": {"bucket": store.buckets.mldm, "region": store.region}}
-    return {"google": {"bucket": store.buckets.mldm}}
+        return {
+            "storageURL": pulumi.Output.format(
+                "s3://{0}?region={1}", store.buckets.mldm, store.region
+            ),
+            "amazon": {"region": store.region},
+        }
+    return {"storageURL": pulumi.Output.format("gs://{0}", store.buckets.mldm)}
 
 
 def _checkpoints(store: ObjectStore, mlde: StorageAccess) -> dict[str, Any]:
@@ -133,19 +147,17 @@ def task_pod_spec(shared_fs: SharedFilesystem, gpu: NodePlacement | None) -> dic
 
 
 def _resource_pools(contract: TargetContract) -> list[dict[str, Any]]:
+    """MLDE resource pools. Since Determined 0.35 a pool has no namespace of its own: tasks run
+    in ``resourceManager.defaultNamespace`` (or a workspace's bound namespace), so the GPU pool
+    differs from the default one only by its pod spec (GPU node selector and toleration)."""
     cpu_spec = task_pod_spec(contract.shared_fs, None)
     pools: list[dict[str, Any]] = [
-        {
-            "pool_name": DEFAULT_POOL,
-            "kubernetes_namespace": NAMESPACE,
-            "task_container_defaults": {"cpu_pod_spec": cpu_spec},
-        }
+        {"pool_name": DEFAULT_POOL, "task_container_defaults": {"cpu_pod_spec": cpu_spec}}
     ]
     if contract.nodes.gpu_enabled:
         pools.append(
             {
                 "pool_name": GPU_POOL,
-                "kubernetes_namespace": GPU_POOL,
                 "task_container_defaults": {
                     "cpu_pod_spec": cpu_spec,
                     "gpu_pod_spec": task_pod_spec(contract.shared_fs, contract.nodes),
@@ -222,7 +234,8 @@ def pachyderm_values(
             "masterPort": MLDE_MASTER.port,
             # The chart's alternative is a LoadBalancer; users come in through mlde-ingress.
             "useNodePortForMaster": True,
-            "defaultPassword": _secret(admin_password),
+            # Checked by the chart at render time: 8+ characters with upper, lower and digit.
+            "initialUserPassword": _secret(admin_password),
             "db": {
                 "hostAddress": host,
                 "port": postgres.port,
@@ -233,6 +246,7 @@ def pachyderm_values(
             "checkpointStorage": _checkpoints(store, contract.storage_access["mlde"]),
             "maxSlotsPerPod": mlde.max_slots_per_pod,
             "taskContainerDefaults": {"cpuImage": mlde.cpu_image, "gpuImage": mlde.gpu_image},
+            "resourceManager": {"defaultNamespace": NAMESPACE},
             "defaultAuxResourcePool": DEFAULT_POOL,
             "defaultComputeResourcePool": mlde.compute_pool,
             "resourcePools": _resource_pools(contract),

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from infra import versions
 from infra.config.pools import NodePoolConfig, pool_size_problems
 from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix
 from infra.config.rules import RuleContext
@@ -296,11 +297,11 @@ class AwsConfig(Model):
         description="Run a standby in a second zone: survives a zone outage, costs twice as much.",
     )
     cluster_autoscaler_chart_version: ChartVersion = Field(
-        "9.51.0",
+        versions.CLUSTER_AUTOSCALER_CHART.version,
         description="Version of the kubernetes/autoscaler cluster-autoscaler Helm chart.",
     )
     cluster_autoscaler_image: PinnedImage = Field(
-        "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.3",
+        versions.CLUSTER_AUTOSCALER_IMAGE.version,
         description="cluster-autoscaler image; its MAJOR.MINOR must equal kubernetesVersion.",
     )
     ecr_keep_images: KeepCount = Field(

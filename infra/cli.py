@@ -23,6 +23,7 @@ import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from infra.config import KEYS, PROJECT, ConfigError, project_config_schema
 from infra.ops.commands import register as register_ops
@@ -47,12 +48,19 @@ StackOption = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Messages quote user values ("HOST[:PORT][/PATH]", "[hidden]"): print them as text, never
+    # as rich markup, or a bracket would vanish or crash the printer.
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     return typer.Exit(EXIT_USAGE)
 
 
+def _warn(message: str) -> None:
+    err.print(Text.assemble(("warning:", "bold yellow"), " ", message), highlight=False)
+
+
 def _snapshot(stack: str, timings: dict[str, float] | None = None) -> dict[str, Any]:
-    """Plans one stack in this process; config and stack-file errors become clean exits."""
+    """Plans one stack in this process; config and stack-file errors become clean exits, and
+    the config's warnings go to stderr."""
     from infra import program  # noqa: F401 - load the program's modules up front
     from infra.plan import engine
 
@@ -62,6 +70,8 @@ def _snapshot(stack: str, timings: dict[str, float] | None = None) -> dict[str, 
         snapshot = engine.plan(stack)
     except (ConfigError, StackFileError) as error:
         raise _fail(str(error)) from None
+    for warning in snapshot.warnings:
+        _warn(warning)
     if timings is not None:
         timings["program"] = snapshot.timings["program"]
     return snapshot.to_dict()
@@ -173,7 +183,7 @@ def diff(
 def stacks() -> None:
     """List the stacks in stacks/."""
     for name in known_stacks():
-        out.print(name)
+        out.print(Text(name))
 
 
 @app.command("config-keys")
@@ -184,7 +194,12 @@ def config_keys() -> None:
         table.add_column(column, overflow="fold")
     for key, entry in project_config_schema().items():
         default = "(required)" if "default" not in entry else json.dumps(entry["default"])
-        table.add_row(f"{PROJECT}:{key}", entry["type"], default, entry["description"])
+        table.add_row(
+            *(
+                Text(cell)
+                for cell in (f"{PROJECT}:{key}", entry["type"], default, entry["description"])
+            )
+        )
     out.print(table)
 
 
@@ -240,13 +255,14 @@ def example_list() -> None:
     for column in ("example", "classes", "MLDM repo", "MLDE model", "InferenceService"):
         table.add_column(column)
     for manifest in examples:
-        table.add_row(
+        cells = (
             manifest.name,
             ", ".join(manifest.classes),
             f"{manifest.mldm.project}/{manifest.mldm.repo}",
             manifest.mlde.model,
             manifest.serving.inference_service,
         )
+        table.add_row(*(Text(cell) for cell in cells))
     out.print(table)
 
 

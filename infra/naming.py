@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.config import StackConfig
+from infra.config.types import stack_deployment_id
 
 PART_OF = "pdk"
 LABEL_PREFIX = "pdk-deployer"
@@ -43,7 +44,7 @@ class Naming:
     def for_stack(cls, stack: str, config: StackConfig) -> Naming:
         return cls(
             stack=stack,
-            deployment_id=config.deployment_id or _label_value(stack).lower(),
+            deployment_id=config.deployment_id or stack_deployment_id(stack),
             ephemeral=config.ephemeral,
         )
 

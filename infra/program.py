@@ -13,6 +13,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from infra.config import PROJECT, ConfigError, StackConfig, load_config
+from infra.config.keys import misplaced_key
 from infra.contract import TargetContract
 from infra.naming import Naming
 from infra.outputs import export_platform, export_target
@@ -44,7 +45,13 @@ def runtime_stack_config() -> tuple[dict[str, Any], frozenset[str]]:
     Pulumi language host passes them to the program."""
     prefix = f"{PROJECT}:"
     merged: Mapping[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    raw = {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+    # Keys meant for this project under a mistyped namespace are kept, namespace and all, so the
+    # loader names them (the same rule as the offline reader, infra.plan.stackfiles).
+    raw = {
+        key.removeprefix(prefix): value
+        for key, value in merged.items()
+        if key.startswith(prefix) or misplaced_key(key)
+    }
     env_secret = set(runtime_config.get_config_secret_keys_env())
     secret = {
         key
@@ -62,4 +69,6 @@ def run() -> None:
     except ConfigError as error:
         # RunError prints its message without a Python traceback.
         raise pulumi.RunError(str(error)) from None
+    for warning in config.warnings:
+        pulumi.warn(warning.render())
     build(stack, config)

@@ -167,3 +167,49 @@ def test_schema_check_detects_a_stale_pulumi_yaml(tmp_path: Path) -> None:
     assert stale.returncode == 2 and "Pulumi.yaml is stale" in stale.stderr
     assert pdk("schema", "--write", cwd=root).returncode == 0
     assert pdk("schema", cwd=root).returncode == 0
+
+
+def test_messages_print_verbatim_without_markup(tmp_path: Path) -> None:
+    """Defect class 1: messages went through rich markup, so '[/PATH]' in the registry message
+    crashed the printer with a MarkupError and '[hidden]' vanished."""
+    root = copy_project(tmp_path)
+    (root / "stacks" / "Pulumi.brackets.yaml").write_text(
+        "config:\n  pdk-deployer:target: existing\n"
+        "  pdk-deployer:registry: https://registry.example.com/pdk\n"
+        "  pdk-deployer:kubeconfig: 'apiVersion: v1'\n"
+        "  pdk-deployer:deploymentId: '[red]x[/red]'\n"
+    )
+    result = pdk("plan", "-s", "brackets", cwd=root)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "MarkupError" not in result.stderr
+    text = " ".join(result.stderr.split())  # undo the console's line wrapping
+    assert "Allowed: HOST[:PORT][/PATH] without scheme or tag" in text
+    assert "pdk-deployer:kubeconfig = '[hidden]': is stored in plain text" in text
+    assert "pdk-deployer:deploymentId = '[red]x[/red]'" in text
+
+
+def test_plan_prints_warnings_and_still_plans(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    (root / "stacks" / "Pulumi.open.yaml").write_text(
+        LOCAL.replace("exposeServiceType: NodePort", "exposeServiceType: LoadBalancer").replace(
+            "pdk-deployer:istioEnabled: false",
+            "pdk-deployer:istioEnabled: false\n  pdk-deployer:exposeSourceRanges: 0.0.0.0/0",
+        )
+    )
+    result = pdk("plan", "-s", "open", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "warning: pdk-deployer:exposeSourceRanges = '0.0.0.0/0': 0.0.0.0/0 lets anyone" in text
+    assert json.loads(result.stdout)["resources"]
+
+
+def test_stack_name_unfit_for_names_fails_before_planning(tmp_path: Path) -> None:
+    """Defect class 2: an underscore in the stack name made invalid bucket names."""
+    root = copy_project(tmp_path)
+    (root / "stacks" / "Pulumi.team_alpha.yaml").write_text(LOCAL)
+    result = pdk("plan", "-s", "team_alpha", "--json", cwd=root)
+    assert result.returncode == 2
+    assert "the stack name 'team_alpha' would be the deployment id" in " ".join(
+        result.stderr.split()
+    )
+    assert result.stdout == ""

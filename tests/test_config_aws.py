@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import load_config
+from infra.config import OFFLINE_SECRET, load_config
 from infra.targets.aws.config import GPU_INSTANCE_GPUS, AwsConfig
 from tests.conftest import only_problem, problems
 
@@ -204,3 +204,67 @@ def test_existing_cluster_keys_on_aws() -> None:
 def test_every_gpu_family_lists_its_sizes() -> None:
     for family, sizes in GPU_INSTANCE_GPUS.items():
         assert sizes and all(count >= 1 for count in sizes.values()), family
+
+
+def test_slots_beyond_the_gpu_instance_compared_as_numbers() -> None:
+    """Defect class 4: Pulumi passes '4' as text; the rule compared types and never fired."""
+    message = only_problem({**AWS, "awsGpuInstanceType": "g4dn.xlarge", "mldeMaxSlotsPerPod": "4"})
+    assert "pdk-deployer:mldeMaxSlotsPerPod = 4: exceeds the 1 GPU(s) of one g4dn.xlarge" in message
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("us-gov-west-1", "aws-us-gov"),
+        ("cn-north-1", "aws-cn"),
+        ("cn-northwest-1", "aws-cn"),
+        ("us-iso-east-1", "aws-iso"),
+    ],
+)
+def test_regions_of_other_partitions_are_refused(region: str, partition: str) -> None:
+    """Defect class 7: ARNs are written arn:aws:, so other partitions cannot work."""
+    message = only_problem({**AWS, "awsRegion": region})
+    assert f"pdk-deployer:awsRegion = {region!r}: is in the {partition}" in message
+
+
+def test_bare_address_for_the_api_endpoint() -> None:
+    """Defect class 5 on the EKS API access list."""
+    message = only_problem({**AWS, "awsApiAccessCidrs": "203.0.113.7"})
+    assert "contains '203.0.113.7', which is not a network in CIDR notation" in message
+
+
+def test_api_open_to_the_internet_is_a_warning() -> None:
+    config = load_config("test", {**AWS, "awsApiAccessCidrs": "0.0.0.0/0"})
+    [warning] = [w for w in config.warnings if w.key == "awsApiAccessCidrs"]
+    assert "0.0.0.0/0 lets anyone on the internet reach the EKS API endpoint" in warning.render()
+
+
+def test_secret_api_access_offline_is_not_taken_for_missing() -> None:
+    """Defect class 6 on a rule: the undecrypted value is set, just unreadable offline."""
+    config = load_config(
+        "test", {**AWS, "awsApiAccessCidrs": OFFLINE_SECRET}, frozenset({"awsApiAccessCidrs"})
+    )
+    assert config.target == "aws"
+
+
+@pytest.mark.parametrize("value", ["db.m6g.huge", "db.m9z.large", "m6g.large", "db.t2.micro"])
+def test_unknown_database_class(value: str) -> None:
+    message = only_problem({**AWS, "awsDbInstanceClass": value})
+    assert "is not an RDS for PostgreSQL instance class" in message
+
+
+@pytest.mark.parametrize("value", ["m5.xxlarge", "m5.big", "m5.2xlarg", "m5"])
+def test_unknown_instance_size(value: str) -> None:
+    assert "is not an EC2 instance type" in only_problem({**AWS, "awsCpuInstanceType": value})
+
+
+@pytest.mark.parametrize("value", ["m7g.2xlarge", "c6gn.xlarge", "t4g.large", "a1.xlarge"])
+def test_arm_instance_for_the_x86_cpu_group(value: str) -> None:
+    message = only_problem({**AWS, "awsCpuInstanceType": value})
+    assert "is an Arm (Graviton) type, but the CPU group runs x86_64 nodes" in message
+
+
+def test_pool_sizes_from_text_are_compared_as_numbers() -> None:
+    """'10' > '9' as text would be false; the shared pool rule reads integers."""
+    message = only_problem({**AWS, "awsCpuMaxSize": "9", "awsCpuMinSize": "10"})
+    assert "pdk-deployer:awsCpuMinSize = 10: is larger than awsCpuMaxSize (9)" in message

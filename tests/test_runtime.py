@@ -73,3 +73,38 @@ def test_kubeconfig_reaches_the_provider_as_a_secret() -> None:
     assert provider["inputs"]["kubeconfig"] == engine.SECRET
     assert provider["inputs"]["context"] == "lab-admin"
     assert "tok-123" not in json.dumps(snapshot.to_dict())
+
+
+def test_warnings_reach_pulumi_as_warnings(
+    pulumi_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pulumi up` shows the config's warnings as Pulumi warnings (the seam: pulumi.warn)."""
+    said: list[str] = []
+    monkeypatch.setattr(pulumi, "warn", said.append)
+    pulumi_env({"target": "existing", "gpuEnabled": "false", "exposeSourceRanges": "0.0.0.0/0"})
+    engine.use_mock_engine("ci")
+    _sync_await(run_pulumi_func(run))
+    assert any("0.0.0.0/0 lets anyone on the internet" in message for message in said)
+
+
+@pytest.mark.parametrize("stack", ["team_alpha", "a-stack-name-that-is-long"])
+def test_stack_name_unfit_for_names_registers_nothing(pulumi_env: Any, stack: str) -> None:
+    """Defect class 2: with the stack name as deployment id, a bad name failed only when a
+    bucket or node group was named, after the VPC, NAT, EKS and KMS were registered."""
+    pulumi_env({"target": "aws", "awsApiAccessCidrs": "203.0.113.7/32"})
+    monitor = engine.use_mock_engine(stack)
+    with pytest.raises(pulumi.RunError) as caught:
+        _sync_await(run_pulumi_func(run))
+    assert "deploymentId" in str(caught.value)
+    assert monitor.recorded == {}
+
+
+def test_key_under_a_mistyped_namespace_is_named_at_runtime(pulumi_env: Any) -> None:
+    pulumi_env({})
+    import os
+
+    config = json.loads(os.environ["PULUMI_CONFIG"]) | {"pdk-deployr:target": "existing"}
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    runtime_config.set_all_config({}, [])
+    raw, _ = runtime_stack_config()
+    assert raw == {"pdk-deployr:target": "existing"}

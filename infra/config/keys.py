@@ -24,7 +24,7 @@ GROUP_PREFIX = {"cluster": "kube", "shared_fs": "sharedFs"}
 """Key prefixes that differ from the group's field name (``kubeconfig`` reads better than
 ``clusterKubeconfig``)."""
 
-_NOT_KEYS = frozenset({"target_section"})
+_NOT_KEYS = frozenset({"target_section", "warnings"})
 """``StackConfig`` fields that the loader fills, not the user."""
 
 
@@ -162,3 +162,19 @@ def project_config_schema() -> dict[str, dict[str, Any]]:
             entry["default"] = spec.default
         block[spec.key] = entry
     return block
+
+
+def misplaced_key(full_key: str) -> bool:
+    """Whether a key of another namespace was meant for this project: its namespace is a near
+    miss of the project name (``pdk-deployr:target``) or its name is one of our keys. Other
+    namespaces (``kubernetes:context``, ``aws:region``) configure providers and are left alone.
+    """
+    import difflib
+
+    from infra.config.types import PROJECT
+
+    namespace, _, key = full_key.rpartition(":")
+    if not namespace or namespace == PROJECT:
+        return False
+    near = difflib.SequenceMatcher(None, namespace, PROJECT).ratio() >= 0.75
+    return near or key in KEYS

@@ -9,6 +9,7 @@ the active target's section.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -18,15 +19,80 @@ from infra.config.keys import KEYS, KeySpec
 from infra.config.problems import MISSING, ConfigError, Problem, rm_fix, set_fix
 from infra.config.rules import SHARED_RULES, RuleContext, partial, run_rules
 from infra.config.stack import StackConfig
-from infra.config.types import Model
+from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject, Model
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 M = TypeVar("M", bound=BaseModel)
 
 
+def _as_text(value: Any) -> str:
+    """A value as the Pulumi CLI passes it (Go's ``%v``: ``true``, ``2``, text as is)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _is_default(key: str, value: Any) -> bool:
+    """Whether ``value`` is the key's declared default, which Pulumi passes for an unset key."""
     spec = KEYS.get(key)
     return (
-        spec is not None and not spec.required and str(value).lower() == str(spec.default).lower()
+        spec is not None
+        and not spec.required
+        and not isinstance(value, ConfigObject)
+        and _as_text(value) == _as_text(spec.default)
+    )
+
+
+def _as_declared(stack: str, spec: KeySpec, value: Any) -> Any:
+    """``value`` read the way the Pulumi CLI checks a declared key before the program runs
+    (``ValidateConfigValue`` in pulumi/pulumi ``sdk/go/common/workspace/project.go``): a boolean
+    is exactly ``true`` or ``false``, an integer must parse as one, and no key takes a list or a
+    mapping. Returns the typed value, or the ``Problem`` the CLI would have refused it for.
+    Python values (declared defaults in tests) pass through."""
+    if isinstance(value, ConfigObject):
+        return Problem(
+            spec.key,
+            str(value),
+            "is a list or mapping, but the key takes a single value",
+            spec.allowed or "a string",
+            set_fix(stack, spec.key),
+        )
+    if not isinstance(value, str):
+        return value
+    if spec.annotation is bool:
+        if value in ("true", "false"):
+            return value == "true"
+        return Problem(
+            spec.key,
+            value,
+            "is not a boolean (the Pulumi CLI accepts exactly true or false, lowercase)",
+            "true, false",
+            set_fix(stack, spec.key, "true"),
+        )
+    if spec.annotation is int:
+        # Go's strconv.Atoi, which the CLI uses: optional sign, decimal digits, 64 bits.
+        if _INTEGER.fullmatch(value) and -(2**63) <= int(value) < 2**63:
+            return int(value)
+        return Problem(
+            spec.key,
+            value,
+            "is not a whole number (the Pulumi CLI refuses it before the program runs)",
+            "a whole number such as 2",
+            set_fix(stack, spec.key),
+        )
+    return value
+
+
+def _misplaced(stack: str, key: str, value: Any) -> Problem:
+    namespace, _, name = key.rpartition(":")
+    return Problem(
+        key,
+        value,
+        f"is in namespace '{namespace}', not this project's '{PROJECT}', so Pulumi would not "
+        "pass it to the program",
+        f"{PROJECT}:{name}",
+        f"rename the key in the stack file to {PROJECT}:{name}",
     )
 
 
@@ -81,6 +147,15 @@ def _validate(
         return None, errors, failed
 
 
+def _without_offline_secrets(
+    errors: list[Any],
+    section: str | None,
+    secrets: set[tuple[str | None, tuple[str, ...]]],
+) -> list[Any]:
+    paths = {path for owner, path in secrets if owner == section}
+    return [e for e in errors if tuple(str(part) for part in e["loc"]) not in paths]
+
+
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
 
@@ -112,7 +187,12 @@ def load_config(
     active = TARGETS.get(target) if isinstance(target, str) else None
     shared: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
+    misplaced = {key for key in raw if ":" in key}
+    offline_secrets: set[tuple[str | None, tuple[str, ...]]] = set()
     for key, value in raw.items():
+        if key in misplaced:
+            problems.append(_misplaced(stack, key, value))
+            continue
         spec = KEYS.get(key)
         if spec is None:
             close = difflib.get_close_matches(key, KEYS, n=1)
@@ -152,13 +232,24 @@ def load_config(
             continue
         if key == "target":
             continue
+        if value == OFFLINE_SECRET and key in secret_keys:
+            # Undecrypted offline: the CLI checks the plaintext under `pulumi up`; here only
+            # rules that do not read the value can run.
+            offline_secrets.add((spec.section, spec.path))
+        else:
+            value = _as_declared(stack, spec, value)
+            if isinstance(value, Problem):
+                problems.append(value)
+                continue
         if spec.section is None:
             _place(shared, spec.path, value)
         else:
             _place(sections.setdefault(spec.section, {}), spec.path, value)
 
     target_spec = KEYS["target"]
-    if target is None:
+    if target is None and any(key.endswith(":target") for key in misplaced):
+        pass  # the misplaced key is the cause, and is reported
+    elif target is None:
         problems.append(
             _problem_from_pydantic(stack, {"type": "missing"}, raw, target_spec, "target")
         )
@@ -170,6 +261,8 @@ def load_config(
 
     by_path = {(spec.section, spec.path): spec for spec in KEYS.values()}
     config, errors, failed = _validate(StackConfig, shared)
+    errors = _without_offline_secrets(errors, None, offline_secrets)
+    failed |= {path for section, path in offline_secrets if section is None}
     for error in errors:
         loc = tuple(str(part) for part in error["loc"])
         problems.append(
@@ -182,6 +275,8 @@ def load_config(
     checked = [active] if active else [TARGETS[name] for name in sections]
     for owner in checked:
         model, errors, failed_here = _validate(owner.section.model, sections.get(owner.name, {}))
+        errors = _without_offline_secrets(errors, owner.name, offline_secrets)
+        failed_here |= {path for section, path in offline_secrets if section == owner.name}
         for error in errors:
             loc = tuple(str(part) for part in error["loc"])
             problems.append(
@@ -205,7 +300,9 @@ def load_config(
         problems.extend(run_rules(SHARED_RULES, context))
         if active is not None:
             problems.extend(run_rules(active.section.rules, context))
-    if problems:
-        raise ConfigError(stack, problems)
+    errors_found = [p for p in problems if p.severity == "error"]
+    if errors_found:
+        raise ConfigError(stack, errors_found)
     assert config is not None and active is not None and section_model is not None
-    return config.model_copy(update={"target_section": section_model})
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return config.model_copy(update={"target_section": section_model, "warnings": warnings})

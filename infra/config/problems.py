@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from infra.config.types import PROJECT
 
@@ -27,12 +27,17 @@ class Problem:
     reason: str
     allowed: str = ""
     fix: str = ""
+    severity: Literal["error", "warning"] = "error"
+    """Errors stop the stack; warnings name an allowed but risky setting and go on."""
 
     def render(self) -> str:
         shown = "(not set)" if self.value is MISSING else repr(self.value)
-        text = f"{PROJECT}:{self.key} = {shown}: {self.reason}."
+        # A key of another namespace (a misplaced one) is shown as written.
+        full_key = self.key if ":" in self.key else f"{PROJECT}:{self.key}"
+        text = f"{full_key} = {shown}: {self.reason}."
         if self.allowed:
-            text += f" Allowed: {self.allowed}."
+            label = "Allowed" if self.severity == "error" else "Safer"
+            text += f" {label}: {self.allowed}."
         if self.fix:
             text += f" Fix: {self.fix}."
         return text
@@ -62,12 +67,19 @@ def rm_fix(stack: str, key: str) -> str:
     return f"pulumi config rm {key} --stack {stack}"
 
 
-def ignored(stack: str, key: str, value: Any, allowed: str) -> Problem:
-    """A key that is set although the stack's other settings make it unused."""
+def ignored(stack: str, key: str, value: Any, allowed: str, because: str = "") -> Problem:
+    """A key that is set although the stack's other settings make it unused: always an error,
+    always this message, so a user is never left guessing whether it took effect."""
+    why = f" ({because})" if because else ""
     return Problem(
         key,
         value,
-        "is set but unused by this stack's other settings, so it would be ignored",
+        f"is set but unused by this stack's other settings{why}, so it would be ignored",
         allowed,
         rm_fix(stack, key),
     )
+
+
+def warning(key: str, value: Any, risk: str, safer: str, fix: str) -> Problem:
+    """An allowed but risky setting: the key, the risk, and how to narrow it."""
+    return Problem(key, value, risk, safer, fix, severity="warning")

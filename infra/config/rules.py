@@ -8,15 +8,22 @@ the key's own problem rather than a knock-on one, and every other rule still run
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from infra import versions
-from infra.config.problems import MISSING, Problem, ignored, set_fix
+from infra.config.problems import MISSING, Problem, ignored, set_fix, warning
 from infra.config.stack import StackConfig
-from infra.config.types import Model
+from infra.config.types import (
+    DEPLOYMENT_ID_ALLOWED,
+    Model,
+    is_deployment_id,
+    split_list,
+    stack_deployment_id,
+)
 
 S = TypeVar("S", bound=Model)
 
@@ -283,7 +290,108 @@ def servers_match_clients(ctx: RuleContext[Any]) -> list[Problem]:
     return problems
 
 
+def stack_name_as_deployment_id(ctx: RuleContext[Any]) -> list[Problem]:
+    """Without ``deploymentId`` the stack name goes into every cloud-side name (buckets, IAM
+    roles, node groups); one that cannot would fail mid-deployment, after other resources."""
+    if ctx.config.deployment_id:
+        return []
+    derived = stack_deployment_id(ctx.stack)
+    if is_deployment_id(derived):
+        return []
+    return [
+        Problem(
+            "deploymentId",
+            MISSING,
+            f"is not set, so the stack name {ctx.stack!r} would be the deployment id, but it "
+            f"becomes {derived!r}, which cannot be part of bucket and resource names",
+            DEPLOYMENT_ID_ALLOWED,
+            set_fix(ctx.stack, "deploymentId", "<short-id>"),
+        )
+    ]
+
+
+def _open_to_the_internet(ranges: str) -> list[str]:
+    found = []
+    for cidr in split_list(ranges):
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if network.prefixlen == 0:
+            found.append(cidr)
+    return found
+
+
+def _public(ranges: str) -> list[str]:
+    found = []
+    for cidr in split_list(ranges):
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if not network.is_private:
+            found.append(cidr)
+    return found
+
+
+def exposed_to_the_internet(ctx: RuleContext[Any]) -> list[Problem]:
+    """A warning, not an error: a demo may want it, but it should be a decision."""
+    expose = ctx.config.expose
+    everyone = _open_to_the_internet(expose.source_ranges)
+    if not everyone or expose.service_type != "LoadBalancer":
+        return []
+    return [
+        warning(
+            "exposeSourceRanges",
+            expose.source_ranges,
+            f"{everyone[0]} lets anyone on the internet reach the MLDM, MLDE and KServe load "
+            "balancers",
+            "your office or VPN range, e.g. 203.0.113.0/24",
+            set_fix(ctx.stack, "exposeSourceRanges", "10.0.0.0/8,<your-range>"),
+        )
+    ]
+
+
+def public_mldm_without_auth(ctx: RuleContext[Any]) -> list[Problem]:
+    """MLDM (Pachyderm community edition) has no authentication: whoever reaches its proxy
+    reads and writes every repository."""
+    expose = ctx.config.expose
+    public = _public(expose.source_ranges)
+    if not public or expose.service_type != "LoadBalancer":
+        return []
+    return [
+        warning(
+            "exposeSourceRanges",
+            expose.source_ranges,
+            f"admits public addresses ({', '.join(public)}) while MLDM authentication is off: "
+            "anyone there can read and change every MLDM repository",
+            "private ranges only, reached over a VPN",
+            set_fix(ctx.stack, "exposeSourceRanges", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"),
+        )
+    ]
+
+
+def unused_flow_keys(ctx: RuleContext[Any]) -> list[Problem]:
+    if ctx.config.flow.enabled:
+        return []
+    keys = ("flowExample", "flowMldmAddress", "flowMldeUrl")
+    allowed = "unset while flowEnabled is false"
+    return [ignored(ctx.stack, key, ctx.raw[key], allowed) for key in keys if ctx.is_set(key)]
+
+
+def unused_models_web_app_image(ctx: RuleContext[Any]) -> list[Problem]:
+    key = "kserveModelsWebAppImage"
+    if ctx.config.kserve.models_web_app or not ctx.is_set(key):
+        return []
+    return [ignored(ctx.stack, key, ctx.raw[key], "unset while kserveModelsWebApp is false")]
+
+
 SHARED_RULES: tuple[Rule, ...] = (
+    stack_name_as_deployment_id,
+    exposed_to_the_internet,
+    public_mldm_without_auth,
+    unused_flow_keys,
+    unused_models_web_app_image,
     serverless_needs_istio,
     gpu_pool_needs_gpus,
     unused_gpu_keys,

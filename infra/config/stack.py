@@ -26,6 +26,7 @@ from infra.config.platform import (
     PostgresConfig,
     SharedFsConfig,
 )
+from infra.config.problems import Problem
 from infra.config.types import DnsLabel, KubernetesVersion, Model
 
 S = TypeVar("S", bound=Model)
@@ -63,6 +64,9 @@ class StackConfig(Model):
     flow: FlowConfig = Field(default_factory=FlowConfig)
     target_section: Model | None = Field(None, exclude=True)
     """The validated section of ``target`` (set by the loader; not a key)."""
+    warnings: tuple[Problem, ...] = Field((), exclude=True)
+    """Allowed but risky settings the rules found (set by the loader; not a key): ``pdk plan``
+    prints them and ``pulumi up`` reports them as Pulumi warnings."""
 
     def section(self, model: type[S]) -> S:
         """The active target's section as its model: ``config.section(AwsConfig).region``."""

@@ -32,6 +32,11 @@ PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
 reachable from the site's network but not from the internet until someone decides it should be."""
 
 
+class ConfigObject(str):
+    """A value the stack file gives as a list or mapping, as Pulumi passes it: its JSON text.
+    Every declared key is a scalar, so the loader refuses it, as the Pulumi CLI does."""
+
+
 class Model(BaseModel):
     """Base of every config group: unknown fields are errors, values are frozen."""
 
@@ -45,7 +50,7 @@ def fail(reason: str, allowed: str, fix: str) -> PydanticCustomError:
     )
 
 
-QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_NAME = re.compile(
     r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
@@ -67,6 +72,12 @@ _DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-
 
 
 def _quantity(value: str) -> str:
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", value):
+        raise fail(
+            "has no unit, so Kubernetes would read it as bytes",
+            "a positive number with a binary suffix, e.g. 20Gi, 500Mi, 1Ti",
+            f"write {value}Gi if you mean GiB",
+        )
     if not QUANTITY.match(value) or float(re.sub(r"[A-Za-z]+$", "", value)) <= 0:
         raise fail(
             "is not a Kubernetes storage quantity",
@@ -76,22 +87,52 @@ def _quantity(value: str) -> str:
     return value
 
 
+DEPLOYMENT_ID_ALLOWED = "1-20 lowercase letters, digits and '-', starting and ending alphanumeric"
+
+
+def is_deployment_id(value: str) -> bool:
+    """Whether ``value`` can sit in every derived name: buckets (3-63 characters, no '_' or
+    '.'), IAM roles (64), EKS node groups (63) and label values (63), all of which add at most
+    43 characters of their own."""
+    return bool(_DNS_LABEL.match(value)) and len(value) <= 20
+
+
+def stack_deployment_id(stack: str) -> str:
+    """The deployment id a stack gets when ``deploymentId`` is empty: its name, as a label
+    value, lowercased. The loader checks it with ``is_deployment_id`` before anything runs."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", stack)[:63]
+    return (cleaned.strip("-_.") or "unnamed").lower()
+
+
 def _dns_label(value: str) -> str:
-    if value and (not _DNS_LABEL.match(value) or len(value) > 20):
+    if value and not is_deployment_id(value):
         raise fail(
             "is not a short DNS label",
-            "1-20 lowercase letters, digits and '-', starting and ending alphanumeric",
+            DEPLOYMENT_ID_ALLOWED,
             "choose an id such as 'ci-1234' (it ends up in bucket and label values)",
         )
     return value
 
 
+def label_key_fits(key: str) -> bool:
+    """Kubernetes label keys: an optional DNS prefix of at most 253 characters and a name of at
+    most 63 (apimachinery's IsQualifiedName)."""
+    prefix, _, name = key.rpartition("/")
+    return bool(LABEL_NAME.match(key)) and len(name) <= 63 and len(prefix) <= 253
+
+
+def label_value_fits(value: str) -> bool:
+    """Kubernetes label values: at most 63 characters of ``[A-Za-z0-9_.-]``, alphanumeric ends."""
+    return bool(LABEL_VALUE.match(value)) and len(value) <= 63
+
+
 def _node_label(value: str) -> str:
     key, sep, label_value = value.partition("=")
-    if not sep or not LABEL_NAME.match(key) or not LABEL_VALUE.match(label_value):
+    if not sep or not label_key_fits(key) or not label_value_fits(label_value):
         raise fail(
             "is not a node label",
-            "KEY=VALUE with a valid Kubernetes label key and value, e.g. nodegroup-role=gpu-worker",
+            "KEY=VALUE with a valid Kubernetes label key (name at most 63 characters) and value "
+            "(at most 63), e.g. nodegroup-role=gpu-worker",
             "write the label as KEY=VALUE",
         )
     return value
@@ -101,8 +142,8 @@ def _taint(value: str) -> str:
     match = re.match(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>.+)$", value)
     if (
         not match
-        or not LABEL_NAME.match(match["key"])
-        or not LABEL_VALUE.match(match["value"] or "")
+        or not label_key_fits(match["key"])
+        or not label_value_fits(match["value"] or "")
         or match["effect"] not in TAINT_EFFECTS
     ):
         raise fail(
@@ -182,6 +223,10 @@ def source_ranges(value: str) -> str:
     ranges = [part.strip() for part in value.split(",")]
     for cidr in ranges:
         try:
+            # A bare address parses as a /32 network; the API server and the load balancers
+            # reject it at deploy time, so demand the prefix here.
+            if "/" not in cidr:
+                raise ValueError(cidr)
             ipaddress.ip_network(cidr, strict=True)
         except ValueError:
             raise fail(
@@ -193,10 +238,15 @@ def source_ranges(value: str) -> str:
 
 
 def _domain(value: str) -> str:
-    if not _DOMAIN.match(value):
+    if (
+        not _DOMAIN.match(value)
+        or len(value) > 253
+        or any(len(label) > 63 for label in value.split("."))
+    ):
         raise fail(
             "is not a DNS domain",
-            "lowercase DNS labels joined by dots, e.g. example.com or models.pdk.internal",
+            "lowercase DNS labels of at most 63 characters joined by dots, at most 253 in all, "
+            "e.g. example.com or models.pdk.internal",
             "give the domain only, without scheme or port",
         )
     return value

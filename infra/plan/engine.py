@@ -137,6 +137,8 @@ class Snapshot:
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """Allowed but risky settings of the stack's config (not part of the snapshot's JSON)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
@@ -201,4 +203,6 @@ def plan(stack: str, root: Path = REPO_ROOT, reveal_secrets: bool = False) -> Sn
     registered) and runs the program under mocks. ``reveal_secrets`` is for tests only."""
     raw, secret_keys = read_stack(stack, root)
     config = load_config(stack, raw, secret_keys)
-    return run_program(stack, config, reveal_secrets)
+    snapshot = run_program(stack, config, reveal_secrets)
+    snapshot.warnings = [warning.render() for warning in config.warnings]
+    return snapshot

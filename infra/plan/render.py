@@ -1,4 +1,8 @@
-"""Human-readable views of snapshots and diffs, with rich."""
+"""Human-readable views of snapshots and diffs, with rich.
+
+Everything printed here is data (names, values, the ``[secret]`` marker), so it goes to rich as
+``Text``, never as markup: a ``[...]`` in a value is printed as it is.
+"""
 
 from __future__ import annotations
 
@@ -89,8 +93,11 @@ def render_plan(console: Console, snapshot: dict[str, Any]) -> None:
     resources = snapshot["resources"]
     custom = [r for r in resources if not r["type"].startswith("pdk:")]
     console.print(
-        f"[bold]Plan for stack '{snapshot['stack']}'[/]: {len(custom)} resources in "
-        f"{len(resources) - len(custom)} components (offline, under Pulumi's mock engine)"
+        Text.assemble(
+            (f"Plan for stack '{snapshot['stack']}'", "bold"),
+            f": {len(custom)} resources in {len(resources) - len(custom)} components "
+            "(offline, under Pulumi's mock engine)",
+        )
     )
     children: dict[str | None, list[dict[str, Any]]] = {}
     for resource in resources:
@@ -119,7 +126,7 @@ def render_plan(console: Console, snapshot: dict[str, Any]) -> None:
         for resource in ordered:
             add(branch.add(label(resource)), resource["name"])
 
-    tree = Tree(f"stack {snapshot['stack']}")
+    tree = Tree(Text(f"stack {snapshot['stack']}"))
     add(tree, None)
     console.print(tree)
 
@@ -127,14 +134,14 @@ def render_plan(console: Console, snapshot: dict[str, Any]) -> None:
     counts.add_column("type")
     counts.add_column("count", justify="right")
     for token, count in sorted(Counter(r["type"] for r in custom).items()):
-        counts.add_row(token, str(count))
+        counts.add_row(Text(token), Text(str(count)))
     console.print(counts)
 
     outputs = Table(title="Stack outputs", show_edge=False)
     outputs.add_column("name")
     outputs.add_column("value", overflow="fold")
     for name, value in snapshot.get("outputs", {}).items():
-        outputs.add_row(name, _show(value))
+        outputs.add_row(Text(name), Text(_show(value)))
     console.print(outputs)
 
 
@@ -145,13 +152,21 @@ def _show(value: Any) -> str:
 
 
 def render_diff(console: Console, diff: PlanDiff) -> None:
-    title = f"[bold]{diff.left}[/] -> [bold]{diff.right}[/]"
+    title = Text.assemble((diff.left, "bold"), " -> ", (diff.right, "bold"))
     if diff.empty:
-        console.print(f"{title}: no differences")
+        console.print(Text.assemble(title, ": no differences"))
         return
     console.print(
-        f"{title}: [green]+{len(diff.added)} added[/], [red]-{len(diff.removed)} removed[/], "
-        f"[yellow]~{len(diff.changed)} changed[/], {len(diff.outputs)} output changes"
+        Text.assemble(
+            title,
+            ": ",
+            (f"+{len(diff.added)} added", "green"),
+            ", ",
+            (f"-{len(diff.removed)} removed", "red"),
+            ", ",
+            (f"~{len(diff.changed)} changed", "yellow"),
+            f", {len(diff.outputs)} output changes",
+        )
     )
     for resource in diff.added:
         console.print(

@@ -1,4 +1,13 @@
-"""Reading ``Pulumi.yaml`` and the stack files in ``stacks/`` without the Pulumi CLI."""
+"""Reading ``Pulumi.yaml`` and the stack files in ``stacks/`` without the Pulumi CLI, the way
+the CLI reads them.
+
+The CLI hands the program each scalar as the literal text of the stack file (pulumi/pulumi
+``sdk/go/common/resource/config/value.go`` unmarshals a value as a string first), so ``1.30``
+stays ``1.30``, ``yes`` stays ``yes`` and ``010`` stays ``010``. Lists and mappings arrive as
+JSON. This reader keeps the text from YAML's node tree instead of YAML's own typing, so
+``pdk plan`` and ``pulumi up`` see the same values; the loader then types them with the CLI's
+rules.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +19,19 @@ from typing import Any
 import yaml
 
 from infra.config import OFFLINE_SECRET, PROJECT
+from infra.config.keys import misplaced_key
+from infra.config.types import ConfigObject
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = "stacks"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
+"""Top-level keys of a stack file (``ProjectStack`` in pulumi/pulumi)."""
 
 
 @dataclass
 class StackFileError(Exception):
-    """A stack that does not exist, or whose file cannot be read."""
+    """A stack that does not exist, or whose file cannot be read as a stack file."""
 
     message: str
 
@@ -33,20 +47,37 @@ def known_stacks(root: Path = REPO_ROOT) -> list[str]:
     )
 
 
-def _as_config_string(value: Any) -> str:
-    """Pulumi hands every value to the program as a string; objects and arrays as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.ScalarNode):
+        return f"the text {node.value!r}"
+    return "a mapping"
+
+
+def _value(where: str, key: str, node: yaml.Node) -> tuple[str, bool]:
+    """The text Pulumi passes for one value, and whether it is a ``secure:`` value."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _NULL_TAG:
+            raise StackFileError(
+                f"{where}: {key} has no value (YAML null), which Pulumi does not pass as text. "
+                "Write '' for an empty value, or remove the line."
+            )
+        return node.value, False
+    document: Any = yaml.safe_load(yaml.serialize(node))
+    if isinstance(document, dict) and set(document) == {"secure"}:
+        return OFFLINE_SECRET, True
+    return ConfigObject(json.dumps(document)), False
 
 
 def read_stack(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], frozenset[str]]:
     """The stack's own config keys (namespace stripped) and which are ``secure:`` values.
 
     Secure values cannot be decrypted without the stack's secrets provider, so they are replaced
-    by ``OFFLINE_SECRET``. Keys of other namespaces (``kubernetes:context``) are left out.
+    by ``OFFLINE_SECRET``. Keys of provider namespaces (``kubernetes:context``) are left out;
+    keys that look meant for this project under another namespace (``pdk-deployr:target``) are
+    kept with their namespace, so the loader names them. A file Pulumi would refuse (not YAML,
+    not a mapping, no ``config:`` mapping, a key twice) raises ``StackFileError`` naming why.
     """
     path = root / STACKS_DIR / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -55,26 +86,62 @@ def read_stack(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], froz
             f"Unknown stack '{stack}'. Known stacks: {known}. "
             f"Create {STACKS_DIR}/Pulumi.{stack}.yaml to add one."
         )
+    where = str(path.relative_to(root))
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.compose(path.read_text())
     except yaml.YAMLError as error:
-        raise StackFileError(f"{path.relative_to(root)} is not valid YAML: {error}") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if config is None:
-        config = {}
-    if not isinstance(config, dict):
-        raise StackFileError(f"{path.relative_to(root)}: 'config' must be a mapping of keys.")
+        raise StackFileError(f"{where} is not valid YAML: {error}") from None
+    if document is None:
+        raise StackFileError(
+            f"{where} is empty. A stack file needs a 'config:' mapping with at least "
+            f"{PROJECT}:target."
+        )
+    if not isinstance(document, yaml.MappingNode):
+        raise StackFileError(
+            f"{where} is {_kind(document)}, not a mapping. A stack file is a mapping with a "
+            f"'config:' key, e.g. 'config:' then '  {PROJECT}:target: existing'."
+        )
+    top = {str(key.value): value for key, value in document.value}
+    stray = sorted(key for key in top if key not in _STACK_FILE_KEYS)
+    if "config" not in top:
+        hint = f" ({', '.join(stray)} sit at the top level)" if stray else ""
+        raise StackFileError(
+            f"{where} has no 'config:' mapping{hint}. Put the keys under 'config:', e.g. "
+            f"'config:' then '  {PROJECT}:target: existing'."
+        )
+    if stray:
+        raise StackFileError(
+            f"{where}: {', '.join(stray)} sit at the top level, where Pulumi ignores them. "
+            "Move them under 'config:'."
+        )
+    config = top["config"]
+    if isinstance(config, yaml.ScalarNode) and config.tag == _NULL_TAG:
+        config = yaml.MappingNode("tag:yaml.org,2002:map", [])
+    if not isinstance(config, yaml.MappingNode):
+        raise StackFileError(
+            f"{where}: 'config' is {_kind(config)}; it must be a mapping of keys, e.g. "
+            f"'  {PROJECT}:target: existing'."
+        )
+    lines: dict[str, int] = {}
     raw: dict[str, str] = {}
     secret: set[str] = set()
     prefix = f"{PROJECT}:"
-    for full_key, value in config.items():
-        key = str(full_key)
-        if ":" in key and not key.startswith(prefix):
-            continue
-        key = key.removeprefix(prefix)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            raw[key] = OFFLINE_SECRET
-            secret.add(key)
+    for key_node, value_node in config.value:
+        full_key = str(key_node.value)
+        line = key_node.start_mark.line + 1
+        if full_key in lines:
+            raise StackFileError(
+                f"{where}: {full_key} is set twice (lines {lines[full_key]} and {line}); "
+                "Pulumi refuses a stack file with a duplicate key. Keep one."
+            )
+        lines[full_key] = line
+        if ":" in full_key and not full_key.startswith(prefix):
+            if not misplaced_key(full_key):
+                continue
+            key = full_key
         else:
-            raw[key] = _as_config_string(value)
+            key = full_key.removeprefix(prefix)
+        raw[key], is_secret = _value(where, full_key, value_node)
+        if is_secret:
+            secret.add(key)
     return raw, frozenset(secret)

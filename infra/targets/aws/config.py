@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from infra import versions
 from infra.config.pools import NodePoolConfig, pool_size_problems
-from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix
+from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix, warning
 from infra.config.rules import RuleContext
 from infra.config.section import TargetSection
 from infra.config.types import (
@@ -31,7 +31,10 @@ from infra.config.types import (
 )
 
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
-INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9-]+)$")
+INSTANCE_TYPE = re.compile(
+    r"^(?P<family>[a-z]+[0-9]+[a-z-]*[a-z0-9]*)\."
+    r"(?P<size>nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)$"
+)
 _AWS_ID = {
     "vpc": re.compile(r"^vpc-[0-9a-f]{8,17}$"),
     "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
@@ -90,12 +93,31 @@ and size. Other families (g4ad has AMD GPUs, g5g is Arm, inf/trn are not GPUs) c
 GPU node group."""
 
 
+OTHER_PARTITIONS = {
+    "us-gov-": "aws-us-gov (GovCloud)",
+    "cn-": "aws-cn (China)",
+    "us-iso": "aws-iso",
+}
+"""Region prefixes outside the commercial ``aws`` partition, where ARNs (``arn:aws-us-gov:``),
+endpoints (``amazonaws.com.cn``) and the EKS AMIs differ; this target writes ``arn:aws:``."""
+
+
 def _aws_region(value: str) -> str:
     if not _AWS_REGION.match(value):
         raise fail(
             "is not an AWS region",
             "a region code such as us-east-2 or eu-west-1",
             "copy the region code from the AWS console",
+        )
+    partition = next(
+        (name for head, name in OTHER_PARTITIONS.items() if value.startswith(head)), None
+    )
+    if partition:
+        raise fail(
+            f"is in the {partition} partition, which this target does not support (its ARNs, "
+            "endpoints and AMIs differ from the commercial partition's)",
+            "a region of the commercial aws partition, e.g. us-east-2 or eu-west-1",
+            "deploy to a commercial region",
         )
     return value
 
@@ -104,8 +126,41 @@ def _instance_type(value: str) -> str:
     if not INSTANCE_TYPE.match(value):
         raise fail(
             "is not an EC2 instance type",
-            "FAMILY.SIZE, e.g. m5.2xlarge or g4dn.xlarge",
+            "FAMILY.SIZE with a size such as large, xlarge, 2xlarge or metal, e.g. m5.2xlarge "
+            "or g4dn.xlarge",
             "copy the instance type from the EC2 instance types page",
+        )
+    return value
+
+
+def is_graviton(family: str) -> bool:
+    """Arm (Graviton) families carry a ``g`` after the generation digit (m7g, c6gn, t4g,
+    x2gd), or are the first Graviton, a1. The node groups run x86_64 AMIs."""
+    attributes = re.sub(r"^[a-z]+[0-9]+", "", family)
+    return family == "a1" or "g" in attributes
+
+
+RDS_POSTGRES_FAMILIES = (
+    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m6idn", "m6in", "m7g", "m7i",
+    "m8g", "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r6idn", "r6in", "r7g", "r7i",
+    "r8g", "x2g", "x2iedn",
+)  # fmt: skip
+"""Instance class families RDS for PostgreSQL offers (db.<family>.<size>), after the RDS user
+guide's table of DB instance classes by engine."""
+
+
+def _db_instance_class(value: str) -> str:
+    match = re.fullmatch(r"db\.(?P<family>[a-z0-9]+)\.(?P<size>[a-z0-9]+)", value)
+    sizes = r"micro|small|medium|large|xlarge|[1-9][0-9]*xlarge"
+    if (
+        not match
+        or match["family"] not in RDS_POSTGRES_FAMILIES
+        or not re.fullmatch(sizes, match["size"])
+    ):
+        raise fail(
+            "is not an RDS for PostgreSQL instance class",
+            "db.FAMILY.SIZE with FAMILY one of " + ", ".join(RDS_POSTGRES_FAMILIES),
+            "pick a class from the RDS instance class table, e.g. db.m6g.large",
         )
     return value
 
@@ -179,6 +234,7 @@ VpcCidr = Annotated[str, AfterValidator(_cidr)]
 VpcId = Annotated[str, AfterValidator(_aws_id("vpc"))]
 SubnetIds = Annotated[str, AfterValidator(_id_list("subnet"))]
 EngineVersion = Annotated[str, AfterValidator(_engine_version)]
+DbInstanceClass = Annotated[str, AfterValidator(_db_instance_class)]
 KeepCount = Annotated[int, AfterValidator(_keep_count)]
 
 
@@ -282,7 +338,7 @@ class AwsConfig(Model):
     )
     cpu: AwsCpuPool = Field(default_factory=AwsCpuPool)
     gpu: AwsGpuPool = Field(default_factory=AwsGpuPool)
-    db_instance_class: str = Field(
+    db_instance_class: DbInstanceClass = Field(
         "db.m6g.large",
         description="RDS instance class of the Postgres server.",
     )
@@ -333,6 +389,41 @@ def cpu_floor(ctx: Context) -> list[Problem]:
             "is 0, but the CPU group runs the platform's services and the autoscaler itself",
             "1 or more",
             set_fix(ctx.stack, "awsCpuMinSize", "1"),
+        )
+    ]
+
+
+def cpu_group_is_x86(ctx: Context) -> list[Problem]:
+    """The CPU group runs the AL2023 x86_64 AMI and the platform's amd64-only images."""
+    cpu_type = ctx.section.cpu.instance_type
+    match = INSTANCE_TYPE.match(cpu_type)
+    if not match or not is_graviton(match["family"]):
+        return []
+    return [
+        Problem(
+            "awsCpuInstanceType",
+            cpu_type,
+            "is an Arm (Graviton) type, but the CPU group runs x86_64 nodes (the platform's "
+            "images are amd64 only)",
+            "an x86_64 type, e.g. m5.2xlarge, m6i.2xlarge or m7i.2xlarge",
+            set_fix(ctx.stack, "awsCpuInstanceType", "m6i.2xlarge"),
+        )
+    ]
+
+
+def api_open_to_the_internet(ctx: Context) -> list[Problem]:
+    access = ctx.section.api_access_cidrs
+    everyone = [cidr for cidr in split_list(access) if cidr in ("0.0.0.0/0", "::/0")]
+    if not everyone:
+        return []
+    return [
+        warning(
+            "awsApiAccessCidrs",
+            access,
+            f"{everyone[0]} lets anyone on the internet reach the EKS API endpoint (requests "
+            "still need AWS credentials, but the endpoint is open to scans and exploits)",
+            "your address or VPN range, e.g. 203.0.113.7/32",
+            set_fix(ctx.stack, "awsApiAccessCidrs", "<your-ip>/32"),
         )
     ]
 
@@ -539,10 +630,12 @@ SECTION = TargetSection(
     rules=(
         pool_sizes,
         cpu_floor,
+        cpu_group_is_x86,
         existing_vpc_subnets,
         vpc_choice_unused_keys,
         zones_in_region,
         api_access,
+        api_open_to_the_internet,
         gpu_instance_facts,
         unused_gpu_pool_keys,
         autoscaler_minor,

@@ -6,12 +6,13 @@ Imports only pydantic and the shared config package, so config errors stay fast.
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field
 
-from infra.config.problems import MISSING, Problem, set_fix
+from infra.config.problems import MISSING, Problem, ignored, set_fix, warning
 from infra.config.rules import RuleContext
 from infra.config.section import TargetSection
 from infra.config.types import (
@@ -121,13 +122,78 @@ def host_path_ignores_server(ctx: Context) -> list[Problem]:
     if source.type != "hostPath" or not source.nfs_server:
         return []
     return [
-        Problem(
+        ignored(
+            ctx.stack,
             "sharedFsNfsServer",
             source.nfs_server,
-            "is set but sharedFsType is hostPath, so it would be ignored",
-            "empty with hostPath",
-            "either set sharedFsType to nfs or run: pulumi config rm sharedFsNfsServer "
-            f"--stack {ctx.stack}",
+            "empty with hostPath; or set sharedFsType to nfs",
+            "sharedFsType is hostPath",
+        )
+    ]
+
+
+SYSTEM_FOLDERS = (
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+    "/var/lib",
+    "/var/lib/kubelet",
+    "/var/lib/containerd",
+    "/var/lib/docker",
+    "/var/run",
+)
+"""Node folders that hold the node's own system: mounted read-write into every task pod, a task
+could rewrite the node (the root filesystem, the kubelet's or the container runtime's state)."""
+
+
+def host_path_is_not_a_system_folder(ctx: Context) -> list[Problem]:
+    source = ctx.section.shared_fs
+    if source.type != "hostPath":
+        return []
+    normal = posixpath.normpath(source.path)
+    if normal.startswith("//"):
+        normal = normal[1:]
+    if normal not in SYSTEM_FOLDERS and ".." not in source.path.split("/"):
+        return []
+    return [
+        Problem(
+            "sharedFsPath",
+            source.path,
+            "is a system folder of the node (or climbs with '..'); with hostPath it would be "
+            "mounted read-write into every task pod",
+            "a folder of its own, e.g. /mnt/pdk-shared",
+            set_fix(ctx.stack, "sharedFsPath", "/mnt/pdk-shared"),
+        )
+    ]
+
+
+def host_path_on_many_nodes(ctx: Context) -> list[Problem]:
+    """A hostPath folder is per node; with GPU nodes beside CPU nodes, tasks that land on
+    different nodes see different files unless the operator shares the folder."""
+    source = ctx.section.shared_fs
+    if source.type != "hostPath" or not ctx.config.gpu.enabled:
+        return []
+    return [
+        warning(
+            "sharedFsType",
+            source.type,
+            "hostPath keeps the shared filesystem on each node; with GPU nodes (gpuEnabled) the "
+            "cluster has several nodes, and MLDE tasks on different nodes would not share files "
+            "unless the folder is the same network mount on every node",
+            "nfs with sharedFsNfsServer",
+            set_fix(ctx.stack, "sharedFsType", "nfs"),
         )
     ]
 
@@ -200,6 +266,8 @@ SECTION = TargetSection(
     rules=(
         nfs_needs_server,
         host_path_ignores_server,
+        host_path_is_not_a_system_folder,
+        host_path_on_many_nodes,
         flow_needs_registry,
         kubeconfig_is_a_kubeconfig,
     ),

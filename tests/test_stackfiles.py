@@ -67,8 +67,13 @@ def test_offline_and_runtime_read_the_same_values(
     assert offline == runtime
     offline_problems = _problems(offline)
     assert offline_problems == _problems(runtime)
-    # 1.30 reads as 1.30 on both paths (1.3 would be an unsupported version).
-    assert not any("kubernetesVersion" in p for p in offline_problems)
+    # Both paths judge the text 1.30 (YAML typing made it 1.3 offline).
+    assert not any("'1.3'" in p for p in offline_problems)
+    assert raw_kubernetes_version(offline) == raw_kubernetes_version(runtime) == "1.30"
+
+
+def raw_kubernetes_version(raw: dict[str, str]) -> str:
+    return raw["kubernetesVersion"]
 
 
 def _problems(raw: dict[str, str]) -> list[str]:

@@ -252,12 +252,14 @@ def example_list() -> None:
     except ManifestError as error:
         raise _fail(str(error)) from None
     table = Table()
-    for column in ("example", "classes", "MLDM repo", "MLDE model", "InferenceService"):
+    for column in ("example", "data", "MLDM repo", "MLDE model", "InferenceService"):
         table.add_column(column)
     for manifest in examples:
         cells = (
             manifest.name,
-            ", ".join(manifest.classes),
+            f"images: {', '.join(manifest.classes)}"
+            if manifest.data.kind == "images"
+            else manifest.data.kind,
             f"{manifest.mldm.project}/{manifest.mldm.repo}",
             manifest.mlde.model,
             manifest.serving.inference_service,
@@ -276,16 +278,24 @@ def example_run(
         Path | None,
         typer.Option(
             "--data",
-            help="Folder standing in for the MLDM data commit (default: generated images).",
+            help="Folder standing in for the MLDM data commit (default: the example's "
+            "generated data).",
         ),
     ] = None,
     requests: Annotated[
         list[Path] | None,
-        typer.Option("--request", help="Image to send once served (repeatable)."),
+        typer.Option(
+            "--request",
+            help="Request to send once served (repeatable): a .json request body, or a file "
+            "the example converts (dog-cat: an image).",
+        ),
     ] = None,
     max_batches: Annotated[
-        int, typer.Option("--max-batches", min=1, help="Training batches in the dry run.")
-    ] = 20,
+        int | None,
+        typer.Option(
+            "--max-batches", min=1, help="Training batches (default: the example's dry_run)."
+        ),
+    ] = None,
 ) -> None:
     """Run an example's flow locally: train a few batches in MLDE's local mode, export and
     archive the model, serve it with TorchServe as KServe would, and send requests."""
@@ -300,7 +310,7 @@ def example_run(
             "run the example on each data commit)"
         )
     if data is not None and not data.is_dir():
-        raise _fail(f"--data {data}: not a folder; give the folder of images to train on")
+        raise _fail(f"--data {data}: not a folder; give the folder of data to train on")
     for image in requests or []:
         if not image.is_file():
             raise _fail(f"--request {image}: no such file")
@@ -309,11 +319,14 @@ def example_run(
     except ManifestError as error:
         raise _fail(f"{error}\n(examples: `pdk example list`)") from None
     from pdk_assets.kserve import DeployError
+    from pdk_assets.samples import request_from_file
 
     try:
-        result = dry_run(
-            manifest, data=data, requests=requests or [], max_batches=max_batches, console=out
-        )
+        cases = [request_from_file(manifest, path) for path in requests or []]
+    except ManifestError as error:
+        raise _fail(str(error)) from None
+    try:
+        result = dry_run(manifest, data=data, requests=cases, max_batches=max_batches, console=out)
     except (TrainError, DeployError) as error:
         raise _fail(str(error)) from None
     if not result.predictions:

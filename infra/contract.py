@@ -229,3 +229,8 @@ class TargetContract:
     """Ready-to-run commands specific to this target (a console port-forward, a shell),
     exported as the ``commands`` stack output. Never put a secret value in one: give the
     command that reveals it instead."""
+    models_writer: StorageAccess | None = None
+    """Keys that may write the models bucket and nothing else, for the flow's deploy step, on
+    targets whose workloads use keys (MinIO); their Secret lives in ``default``, where the
+    MLDM pipeline workers run. None where the workers' own identity reaches the bucket
+    (IRSA, Workload Identity)."""

@@ -88,7 +88,8 @@ def export_target(contract: TargetContract, naming: Naming) -> None:
         pulumi.export(KUBECONFIG, pulumi.Output.secret(contract.kubeconfig))
     pulumi.export(
         FIND_RESOURCES,
-        "kubectl get all,pvc,pv,secrets,configmaps -A "
+        # InferenceServices are not in "all"; the flow's deploy step labels them too.
+        "kubectl get all,pvc,pv,secrets,configmaps,inferenceservices.serving.kserve.io -A "
         f"-l {DEPLOYMENT_LABEL}={naming.deployment_id}",
     )
 

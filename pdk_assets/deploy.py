@@ -13,6 +13,7 @@ InferenceService and, unless ``--no-wait``, waits until it is Ready and prints i
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -42,6 +43,10 @@ class DeployTarget:
     """``PDK_KSERVE_SERVICE_ACCOUNT``: what the predictor reads the bucket as."""
     wait_timeout_s: float = 600
     """How long ``--wait`` waits for Ready."""
+    deployment_id: str = ""
+    """``PDK_DEPLOYMENT_ID``: the stack's deployment id, a label on the InferenceService."""
+    gpu_toleration: dict[str, str] | None = None
+    """``PDK_GPU_TOLERATION``: the stack's GPU taint as a toleration."""
 
 
 def storage_uri(scheme: str, bucket: str, model_name: str) -> str:
@@ -83,6 +88,8 @@ def run_deploy(
         service_account=target.service_account,
         job_id=info.job_id,
         model_version=info.version,
+        deployment_id=target.deployment_id,
+        gpu_toleration=target.gpu_toleration,
     )
     name = manifest.serving.inference_service
     verb = apply(kube, body)
@@ -94,6 +101,23 @@ def run_deploy(
     )
     say(f"InferenceService {name} is Ready: {url}/v1/models/{model_name}:predict")
     return url
+
+
+def gpu_toleration_from(value: str) -> dict[str, str] | None:
+    """``PDK_GPU_TOLERATION``'s JSON toleration; None when empty."""
+    if not value.strip():
+        return None
+    try:
+        toleration = json.loads(value)
+    except ValueError:
+        toleration = None
+    if not isinstance(toleration, dict) or not isinstance(toleration.get("key"), str):
+        raise env.MissingEnvironment(
+            f"{env.GPU_TOLERATION}={value!r} is not a JSON toleration such as "
+            '{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", '
+            '"effect": "NoSchedule"}'
+        )
+    return {str(k): str(v) for k, v in toleration.items()}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -122,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 env.KSERVE_NAMESPACE,
                 env.MODEL_BUCKET,
                 env.STORAGE_KIND,
+                env.DEPLOYMENT_ID,
             )
         )
         from pdk_assets.kserve import KubernetesApi
@@ -143,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                 env.KSERVE_SERVICE_ACCOUNT, env.DEFAULT_KSERVE_SERVICE_ACCOUNT
             ),
             wait_timeout_s=arguments.timeout,
+            deployment_id=values[env.DEPLOYMENT_ID],
+            gpu_toleration=gpu_toleration_from(os.environ.get(env.GPU_TOLERATION, "")),
         )
         with tempfile.TemporaryDirectory(prefix="pdk-deploy-") as workdir:
             run_deploy(

@@ -21,46 +21,46 @@ from rich.table import Table
 
 from pdk_assets import env
 from pdk_assets.deploy import DeployTarget, run_deploy
-from pdk_assets.envelope import request_body
 from pdk_assets.labels import scan
 from pdk_assets.local import LocalMlde, LocalTorchServe
 from pdk_assets.manifest import ExampleManifest
+from pdk_assets.samples import RequestCase, malformed_cases, request_cases, write_data
+from pdk_assets.serving import max_request_bytes
 from pdk_assets.storage import LocalStore
-from pdk_assets.synthetic import request_images, write_dataset
+from pdk_assets.tables import table_files
 from pdk_assets.train import MldmConnection, TrainError, TrainJob, run_train
 
 LOCAL_BUCKET = "models"
 LOCAL_NAMESPACE = "models"
-DEFAULT_MAX_BATCHES = 20
-DRY_RUN_HPARAMS: dict[str, Any] = {"depth": 10, "width": 16}
-"""Hyperparameters the dry run overrides when the experiment has them: ResNet-10 at width 16
-trains about 4x faster on a CPU than const.yaml's ResNet-18 at width 32, and the point is the
-path, not the accuracy. ``hparams={}`` trains the configured network."""
+LOCAL_DEPLOYMENT_ID = "dry-run"
 
 
 @dataclass(frozen=True)
 class Prediction:
     request: str
-    """Request name (the image file's name)."""
-    expected: str | None
-    """Class by the labelling rule, when the name has one."""
+    """Request name (an image file's name, what a malformed request is)."""
+    expected: Any
+    """What a correct model answers for the first instance, when known."""
     status: int
     """HTTP status."""
     answer: Any
     """Decoded response body."""
+    expected_status: int = 200
+    """The status the request must get."""
 
     @property
-    def predicted(self) -> int | None:
+    def predicted(self) -> Any:
+        """The first prediction of a 200 answer, else None."""
         if self.status == 200 and isinstance(self.answer, dict):
             values = self.answer.get("predictions") or [None]
-            return values[0] if isinstance(values[0], int) else None
+            return values[0]
         return None
 
 
 @dataclass
 class DryRunResult:
-    images: int = 0
-    """Labelled images in the data commit."""
+    items: int = 0
+    """Usable items in the data commit: labelled, decodable images or data files."""
     skipped: dict[str, int] = field(default_factory=dict)
     """Files skipped, by reason."""
     model_info: dict[str, Any] = field(default_factory=dict)
@@ -88,16 +88,17 @@ def dry_run(
     manifest: ExampleManifest,
     *,
     data: Path | None = None,
-    requests: Sequence[Path] = (),
-    max_batches: int = DEFAULT_MAX_BATCHES,
+    requests: Sequence[RequestCase] = (),
+    max_batches: int | None = None,
     hparams: dict[str, Any] | None = None,
     console: Console | None = None,
     workdir: Path | None = None,
     after_ready: Callable[[LocalTorchServe, DryRunResult], None] | None = None,
 ) -> DryRunResult:
     """Runs ``manifest``'s flow locally and returns what happened. ``data``: a folder standing
-    in for the MLDM commit (default: a generated set); ``requests``: images to send (default:
-    fresh generated images plus one undecodable request). TorchServe is always stopped;
+    in for the MLDM commit (default: the example's generated set); ``requests``: what to send
+    (default: the example's request cases, malformed ones included); ``max_batches`` and
+    ``hparams`` default to the manifest's ``dry_run``. TorchServe is always stopped;
     ``after_ready`` runs while it still serves (benchmarks)."""
     console = console or Console()
     result = DryRunResult()
@@ -106,14 +107,19 @@ def dry_run(
         job_id = uuid.uuid4().hex  # MLDM job ids are 32 hex digits
         with _stage(console, result, "data", "Data commit"):
             if data is None:
-                data = write_dataset(root / "data", manifest.classes)
+                data = write_data(manifest, root)
                 _say(console)(f"generated {data} (no --data given)")
-            found = scan(data, manifest.classes)
-            result.images = len(found.items)
-            result.skipped = dict(found.skipped)
-            _say(console)(f"{data}: {found.summary(manifest.classes)}")
+            if manifest.data.kind == "table":
+                files = table_files(data)
+                result.items, result.skipped = len(files.files), dict(files.skipped)
+                _say(console)(f"{data}: {files.summary()}")
+            else:
+                found = scan(data, manifest.classes)
+                result.items, result.skipped = len(found.items), dict(found.skipped)
+                _say(console)(f"{data}: {found.summary(manifest.classes)}")
 
-        overrides = DRY_RUN_HPARAMS if hparams is None else hparams
+        max_batches = max_batches or manifest.dry_run.max_batches
+        overrides = manifest.dry_run.hparams if hparams is None else hparams
         mlde = LocalMlde(root / "mlde", max_batches=max_batches, hparams=overrides)
         with _stage(console, result, "train", f"Train ({max_batches} batches, MLDE local mode)"):
             info = run_train(
@@ -125,7 +131,7 @@ def dry_run(
                 local_dir=data.resolve(),
             )
         if info is None:
-            console.print("[yellow]nothing to deploy: the data has no labelled images[/]")
+            console.print("[yellow]nothing to deploy: the data is too small to train on[/]")
             return result
         result.model_info = info.model_dump()
 
@@ -138,14 +144,23 @@ def dry_run(
                     mlde,
                     LocalStore(root / "bucket"),
                     served,
-                    DeployTarget(LOCAL_BUCKET, LOCAL_NAMESPACE, wait_timeout_s=180),
+                    DeployTarget(
+                        LOCAL_BUCKET,
+                        LOCAL_NAMESPACE,
+                        wait_timeout_s=180,
+                        deployment_id=LOCAL_DEPLOYMENT_ID,
+                    ),
                     wait=True,
                     workdir=root / "deploy",
                     say=_say(console),
                     sleep=lambda seconds: time.sleep(min(seconds, 0.5)),
                 )
             with _stage(console, result, "predict", "Predict (KServe v1 requests)"):
-                result.predictions = _predict(manifest, served, root, requests)
+                cases = list(requests) or [
+                    *request_cases(manifest, root),
+                    *malformed_cases(max_request_bytes(manifest)),
+                ]
+                result.predictions = _predict(manifest, served, cases)
             _print_predictions(console, manifest, result.predictions)
             if after_ready is not None:
                 result.served = served
@@ -160,26 +175,27 @@ def dry_run(
 
 
 def _predict(
-    manifest: ExampleManifest, served: LocalTorchServe, root: Path, requests: Sequence[Path]
+    manifest: ExampleManifest, served: LocalTorchServe, cases: Sequence[RequestCase]
 ) -> list[Prediction]:
-    from pdk_assets.labels import label_for
-
-    images = list(requests) or request_images(root / "requests", manifest.classes)
-    bodies: list[tuple[str, str | None, bytes]] = []
-    for image in images:
-        label = label_for(image.name, manifest.classes)
-        expected = manifest.classes[label] if label is not None else None
-        bodies.append(
-            (image.name, expected, json.dumps(request_body([image.read_bytes()])).encode())
-        )
-    if not requests:
-        bad = json.dumps({"instances": [{"data": "bm90IGFuIGltYWdl"}]}).encode()  # "not an image"
-        bodies.append(("not-an-image (expect 400)", None, bad))
     predictions = []
-    for name, expected, body in bodies:
-        status, answer = served.predict(LOCAL_NAMESPACE, manifest.serving.inference_service, body)
-        predictions.append(Prediction(name, expected, status, answer))
+    for case in cases:
+        status, answer = served.predict(
+            LOCAL_NAMESPACE, manifest.serving.inference_service, case.body
+        )
+        predictions.append(Prediction(case.name, case.expected, status, answer, case.status))
     return predictions
+
+
+def _answer_text(manifest: ExampleManifest, item: Prediction) -> str:
+    predicted = item.predicted
+    if predicted is not None:
+        text = json.dumps(item.answer)
+        if isinstance(predicted, int) and 0 <= predicted < len(manifest.classes):
+            text += f" = {manifest.classes[predicted]}"
+        return text
+    if isinstance(item.answer, dict):
+        return str(item.answer.get("message", item.answer))
+    return str(item.answer) or "(empty)"
 
 
 def _print_predictions(
@@ -187,17 +203,12 @@ def _print_predictions(
 ) -> None:
     table = Table(title=f"{manifest.serving.model_name} predictions")
     for column in ("request", "expected", "HTTP", "answer"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for item in predictions:
-        predicted = item.predicted
-        answer = (
-            f"{json.dumps(item.answer)} = {manifest.classes[predicted]}"
-            if predicted is not None and 0 <= predicted < len(manifest.classes)
-            else str(item.answer.get("message", item.answer))
-            if isinstance(item.answer, dict)
-            else str(item.answer)
-        )
-        table.add_row(item.request, item.expected or "-", str(item.status), answer)
+        expected = "-" if item.expected is None else str(item.expected)
+        if item.expected_status != 200:
+            expected = f"HTTP {item.expected_status}"
+        table.add_row(item.request, expected, str(item.status), _answer_text(manifest, item))
     console.print(table)
 
 

@@ -58,7 +58,25 @@ STORAGE_REGION = "PDK_STORAGE_REGION"
 KSERVE_SERVICE_ACCOUNT = "PDK_KSERVE_SERVICE_ACCOUNT"
 """Service account InferenceServices run as to read the model bucket; default
 ``kserve-models``."""
-PLAIN_ENV = (MODEL_BUCKET, STORAGE_KIND, STORAGE_ENDPOINT, STORAGE_REGION, KSERVE_SERVICE_ACCOUNT)
+GPU_TOLERATION = "PDK_GPU_TOLERATION"
+"""The stack's GPU node taint as a Kubernetes toleration, JSON (``{"key": "nvidia.com/gpu",
+"operator": "Equal", "value": "present", "effect": "NoSchedule"}`` by default): what a
+predictor with ``serving.gpu_toleration`` tolerates."""
+DEPLOYMENT_ID = "PDK_DEPLOYMENT_ID"
+"""The stack's deployment id; InferenceServices carry it as ``DEPLOYMENT_LABEL``, so the
+stack's ``findResourcesCommand`` finds them with everything else."""
+DEPLOYMENT_LABEL = "pdk-deployer/deployment-id"
+"""The label every object of a deployment carries (``infra.naming.DEPLOYMENT_LABEL``, which a
+test holds equal; ``pdk_assets`` does not import ``infra``)."""
+PLAIN_ENV = (
+    MODEL_BUCKET,
+    STORAGE_KIND,
+    STORAGE_ENDPOINT,
+    STORAGE_REGION,
+    KSERVE_SERVICE_ACCOUNT,
+    GPU_TOLERATION,
+    DEPLOYMENT_ID,
+)
 """The non-secret variables the pipeline spec sets (the deploy container reads them)."""
 
 JOB_ID = "PPS_JOB_ID"

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pdk_assets.env import DEPLOYMENT_LABEL
 from pdk_assets.manifest import ExampleManifest
 
 GROUP = "serving.kserve.io"
@@ -17,8 +18,6 @@ JOB_ANNOTATION = "pdk.hpe.com/mldm-job-id"
 """Annotation holding the MLDM job that deployed the current model version; changing it on
 each deploy also makes KServe roll out a new revision."""
 MODEL_VERSION_ANNOTATION = "pdk.hpe.com/model-version"
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present",
-                  "effect": "NoSchedule"}  # fmt: skip
 
 
 class DeployError(RuntimeError):
@@ -42,8 +41,12 @@ def inference_service(
     service_account: str,
     job_id: str,
     model_version: int,
+    deployment_id: str,
+    gpu_toleration: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The v1beta1 InferenceService serving the example's model with TorchServe (protocol v1)."""
+    """The v1beta1 InferenceService serving the example's model with TorchServe (protocol v1),
+    labelled with the stack's ``deployment_id``. ``gpu_toleration``: the stack's GPU taint as a
+    toleration, required when the manifest asks for one (``serving.gpu_toleration``)."""
     serving = manifest.serving
     predictor: dict[str, Any] = {
         "serviceAccountName": service_account,
@@ -57,14 +60,23 @@ def inference_service(
         },
     }
     if serving.gpu_toleration:
-        predictor["tolerations"] = [dict(GPU_TOLERATION)]
+        if not gpu_toleration:
+            raise DeployError(
+                f"serving.gpu_toleration is set in {manifest.name}/example.yaml but the stack "
+                "passed no GPU taint (PDK_GPU_TOLERATION); set the stack's gpuTaint"
+            )
+        predictor["tolerations"] = [dict(gpu_toleration)]
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "InferenceService",
         "metadata": {
             "name": serving.inference_service,
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/part-of": "pdk", "pdk.hpe.com/example": manifest.name},
+            "labels": {
+                "app.kubernetes.io/part-of": "pdk",
+                "pdk.hpe.com/example": manifest.name,
+                DEPLOYMENT_LABEL: deployment_id,
+            },
             "annotations": {
                 JOB_ANNOTATION: job_id,
                 MODEL_VERSION_ANNOTATION: str(model_version),

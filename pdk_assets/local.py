@@ -5,7 +5,11 @@
   registry in memory.
 - ``LocalTorchServe`` (a ``KubeApi``): "creating" an InferenceService starts TorchServe the way
   KServe's TorchServe runtime does, on the storageUri's ``model-store/`` and
-  ``config/config.properties``, with ``TS_SERVICE_ENVELOPE=kserve``, on free localhost ports.
+  ``config/config.properties`` (with the runtime's ``TS_SERVICE_ENVELOPE=kserve``, which the
+  file tells TorchServe to ignore), on free localhost ports. Each server has its own state:
+  a copy of ``config.properties`` with local addresses, its own temporary folder (TorchServe's
+  pid file lives there, so another TorchServe on the machine, or a second dry run, does not
+  collide with it) and its own logs.
 
 Everything else (train and deploy logic, the model files, the handler) is the containers' code.
 """
@@ -20,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -64,7 +69,8 @@ class LocalMlde:
         self.hparams = dict(hparams or {})
         self.models: dict[str, list[_Version]] = {}
         self._states: dict[int, str] = {}
-        self._checkpoints: dict[int, str] = {}
+        self._checkpoints: dict[int, str | None] = {}
+        self.logs: dict[int, Path] = {}
         self.storage = workdir / "checkpoints" / "determined"
         """Where local training writes checkpoints (``$XDG_DATA_HOME/determined``)."""
 
@@ -115,16 +121,17 @@ class LocalMlde:
                 + _tail(log)
             )
         created = sorted(set(self.storage.glob("*")) - before, key=lambda p: p.stat().st_mtime)
-        if not created:
-            raise TrainError(f"local training wrote no checkpoint; see {log}")
+        # A trial that raised det.InvalidHP (too little usable data) exits 0 without a
+        # checkpoint; MLDE reports such an experiment COMPLETED with no checkpoint, and so do we.
         self._states[experiment] = COMPLETED
-        self._checkpoints[experiment] = created[-1].name
+        self._checkpoints[experiment] = created[-1].name if created else None
+        self.logs[experiment] = log
         return experiment
 
     def wait(self, experiment_id: int) -> str:
         return self._states[experiment_id]
 
-    def best_checkpoint(self, experiment_id: int) -> str:
+    def best_checkpoint(self, experiment_id: int) -> str | None:
         return self._checkpoints[experiment_id]
 
     def register_version(
@@ -151,6 +158,8 @@ class _Server:
     body: dict[str, Any]
     ports: dict[str, int]
     log: Path
+    temporary: Path
+    """Its own temporary folder (pid file, worker sockets), removed when it stops."""
 
 
 @dataclass
@@ -191,17 +200,35 @@ class LocalTorchServe:
         ports |= {role: free_port() for role in ("grpc_inference", "grpc_management")}
         run_dir = self.workdir / f"torchserve-{name}"
         run_dir.mkdir(parents=True, exist_ok=True)
+        # Short: the workers' Unix sockets live here too, and socket paths are capped at 107
+        # bytes (a pytest tmp_path is longer).
+        temporary = Path(
+            tempfile.mkdtemp(prefix="pdk-ts-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        )
         log = run_dir / "torchserve.log"
+        config = run_dir / "config.properties"
+        config.write_text(
+            local_properties(
+                (model_dir / "config" / "config.properties").read_text(),
+                {
+                    "inference_address": f"http://127.0.0.1:{ports['inference']}",
+                    "management_address": f"http://127.0.0.1:{ports['management']}",
+                    "metrics_address": f"http://127.0.0.1:{ports['metrics']}",
+                    "grpc_inference_port": str(ports["grpc_inference"]),
+                    "grpc_management_port": str(ports["grpc_management"]),
+                    "model_store": str(model_dir / "model-store"),
+                },
+            )
+        )
         environ = {
             **os.environ,
-            # What KServe's runtime sets (TS_SERVICE_ENVELOPE) plus local addresses; read because
-            # config.properties has enable_envvars_config=true.
+            # What KServe's runtime sets; config.properties has enable_envvars_config=false, so
+            # TorchServe must ignore it (its envelope would answer bad bodies with 503).
             "TS_SERVICE_ENVELOPE": "kserve",
-            "TS_INFERENCE_ADDRESS": f"http://127.0.0.1:{ports['inference']}",
-            "TS_MANAGEMENT_ADDRESS": f"http://127.0.0.1:{ports['management']}",
-            "TS_METRICS_ADDRESS": f"http://127.0.0.1:{ports['metrics']}",
-            "TS_GRPC_INFERENCE_PORT": str(ports["grpc_inference"]),
-            "TS_GRPC_MANAGEMENT_PORT": str(ports["grpc_management"]),
+            # TorchServe keeps its pid file in tempfile.gettempdir() (and the JVM its files in
+            # TEMP): one per run, so another TorchServe on this machine does not block this one.
+            "TMPDIR": str(temporary),
+            "TEMP": str(temporary),
             "LOG_LOCATION": str(run_dir / "logs"),
             "METRICS_LOCATION": str(run_dir / "logs"),
         }
@@ -214,7 +241,7 @@ class LocalTorchServe:
             "--model-store",
             str(model_dir / "model-store"),
             "--ts-config",
-            str(model_dir / "config" / "config.properties"),
+            str(config),
         ]
         with log.open("wb") as output:
             process = subprocess.Popen(
@@ -225,7 +252,7 @@ class LocalTorchServe:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its Java frontend and Python workers share our group id
             )
-        self.servers[f"{namespace}/{name}"] = _Server(process, body, ports, log)
+        self.servers[f"{namespace}/{name}"] = _Server(process, body, ports, log, temporary)
 
     def replace(self, namespace: str, name: str, body: dict[str, Any]) -> None:
         self.delete(namespace, name)
@@ -235,6 +262,7 @@ class LocalTorchServe:
         server = self.servers.pop(f"{namespace}/{name}", None)
         if server is not None:
             _stop(server.process)
+            shutil.rmtree(server.temporary, ignore_errors=True)
 
     def stop(self) -> None:
         for key in list(self.servers):
@@ -270,6 +298,14 @@ class LocalTorchServe:
             return status, json.loads(text)
         except ValueError:
             return status, text.decode(errors="replace")
+
+
+def local_properties(properties: str, overrides: dict[str, str]) -> str:
+    """``properties`` (a config.properties text) with ``overrides`` replacing or adding keys."""
+    lines = [
+        line for line in properties.splitlines() if line.partition("=")[0].strip() not in overrides
+    ]
+    return "\n".join([*lines, *(f"{key}={value}" for key, value in overrides.items())]) + "\n"
 
 
 def _snapshot_models(bucket_root: Path, body: dict[str, Any]) -> list[str]:

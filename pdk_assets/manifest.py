@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -150,8 +150,15 @@ class Serving(_Strict):
     resources: Resources = Field(default_factory=Resources)
     """Predictor resources."""
     gpu_toleration: bool = False
-    """Add the GPU node taint toleration (``nvidia.com/gpu=present:NoSchedule``); default false,
-    set it together with an ``nvidia.com/gpu`` limit."""
+    """Let the predictor run on GPU nodes: it tolerates the stack's GPU taint (``gpuTaint``,
+    which the pipeline hands the deploy step in ``PDK_GPU_TOLERATION``); default false, set it
+    together with an ``nvidia.com/gpu`` limit."""
+    max_request_mb: int = Field(default=16, ge=1, le=256)
+    """Largest request body (MiB) the handler accepts; larger ones get HTTP 400 with a JSON
+    message naming the limit. TorchServe's own ``max_request_size`` is set to twice this, so
+    bodies between the two reach the handler's message and only larger ones get TorchServe's
+    bare 413; default 16 (a 10 MB JPEG in base64 fits; TorchServe's default, 6.5 MB, does not
+    fit a 5 MB one)."""
 
     @model_validator(mode="after")
     def _workers(self) -> Serving:
@@ -172,19 +179,63 @@ def _classes(value: list[str]) -> list[str]:
     return value
 
 
+DataKind = Literal["images", "table"]
+
+
+class DataSpec(_Strict):
+    """What a data commit holds, so the train container can check it by file names alone
+    (MLDM mounts it with empty files) before starting an experiment."""
+
+    kind: DataKind = "images"
+    """``images``: labelled image files (``pdk_assets.labels``; needs ``classes``).
+    ``table``: CSV or Parquet files (``pdk_assets.tables``) the trial reads rows from; default
+    ``images``."""
+    min_per_class: int = Field(default=2, ge=2)
+    """``images``: usable images each class needs (one to train, one to validate); default 2."""
+    min_rows: int = Field(default=20, ge=2)
+    """``table``: usable rows the trial needs after dropping bad ones; default 20."""
+
+
+class DryRunSpec(_Strict):
+    """How ``pdk example run NAME --local`` exercises the example."""
+
+    samples: RelativePath = "samples.py"
+    """Module (relative to the example) with ``write_data(root: Path) -> Path`` (a generated
+    data commit) and ``request_cases(root: Path) -> list[pdk_assets.samples.RequestCase]``
+    (requests to send once served, with what each should answer); default ``samples.py``."""
+    max_batches: int = Field(default=20, ge=1)
+    """Training batches in the dry run; default 20."""
+    hparams: dict[str, Any] = Field(default_factory=dict)
+    """Hyperparameters the dry run overrides (a smaller network, so a laptop CPU trains it in
+    seconds); default none."""
+
+
 class ExampleManifest(_Strict):
-    """One example: its labels and the names of everything the flow creates for it."""
+    """One example: its data, labels and the names of everything the flow creates for it."""
 
     name: DnsLabel
     """The example's name; equals its folder name under ``examples/``."""
     description: str = ""
     """One line shown in listings."""
-    classes: Annotated[list[str], Field(min_length=2), AfterValidator(_classes)]
-    """Ordered labels: the model's output index ``i`` means ``classes[i]``."""
+    data: DataSpec = Field(default_factory=DataSpec)
+    classes: Annotated[list[str], AfterValidator(_classes)] = Field(default_factory=list)
+    """Ordered labels of a classifier: the model's output index ``i`` means ``classes[i]``; at
+    least 2 with ``data.kind: images``, none otherwise."""
     mldm: MldmNames
     mlde: MldeNames
     experiment: ExperimentSpec = Field(default_factory=ExperimentSpec)
     serving: Serving
+    dry_run: DryRunSpec = Field(default_factory=DryRunSpec)
+
+    @model_validator(mode="after")
+    def _classes_fit_the_data(self) -> ExampleManifest:
+        if self.data.kind == "images" and len(self.classes) < 2:
+            raise ValueError("classes: an image classifier needs at least 2 classes")
+        if self.data.kind != "images" and self.classes:
+            raise ValueError(
+                f"classes: only data.kind 'images' has classes, not {self.data.kind!r}"
+            )
+        return self
 
     _folder: Path | None = PrivateAttr(default=None)
 
@@ -206,6 +257,10 @@ class ExampleManifest(_Strict):
     @property
     def handler(self) -> Path:
         return self.folder / self.serving.handler
+
+    @property
+    def samples(self) -> Path:
+        return self.folder / self.dry_run.samples
 
 
 def trial_module_file(trial: str) -> str:
@@ -249,6 +304,7 @@ def load_manifest(path: str | Path) -> ExampleManifest:
         ("experiment config", manifest.experiment_config),
         ("experiment.trial", trial_file),
         ("serving.handler", manifest.handler),
+        ("dry_run.samples", manifest.samples),
         *(("serving.extra_files", extra) for extra in extras),
     ]
     for label, needed in needed_files:

@@ -39,8 +39,9 @@ class MldeClient(Protocol):
     def wait(self, experiment_id: int) -> str:
         """Blocks until the experiment ends; returns its final state (``COMPLETED``...)."""
 
-    def best_checkpoint(self, experiment_id: int) -> str:
-        """UUID of the experiment's best checkpoint by its searcher metric."""
+    def best_checkpoint(self, experiment_id: int) -> str | None:
+        """UUID of the experiment's best checkpoint by its searcher metric; None when it has
+        none (its trial exited early, e.g. with too little usable data)."""
 
     def register_version(
         self, model: str, checkpoint: str, *, name: str, metadata: dict[str, Any]
@@ -86,8 +87,12 @@ class DeterminedMlde:
     def wait(self, experiment_id: int) -> str:
         return str(self._det.get_experiment(experiment_id).wait(interval=10).name)
 
-    def best_checkpoint(self, experiment_id: int) -> str:
-        return str(self._det.get_experiment(experiment_id).top_checkpoint().uuid)
+    def best_checkpoint(self, experiment_id: int) -> str | None:
+        experiment = self._det.get_experiment(experiment_id)
+        # The SDK asserts when there is none; list first, so a missing checkpoint is an answer.
+        if not experiment.list_checkpoints(max_results=1):
+            return None
+        return str(experiment.top_checkpoint().uuid)
 
     def register_version(
         self, model: str, checkpoint: str, *, name: str, metadata: dict[str, Any]

@@ -7,6 +7,10 @@ Layout (KServe's TorchServe runtime starts ``torchserve --model-store=/mnt/model
 
     <model>/config/config.properties
     <model>/model-store/<model>.mar
+
+Request format and limits: the ``.mar`` carries ``pdk_assets/handler_base.py`` (the KServe v1
+envelope and the 400 answers) and ``pdk-serving.json``; ``config.properties`` sets no
+service envelope and ``max_request_size`` deliberately (see ``config_properties``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ MANAGEMENT_PORT = 8085
 METRICS_PORT = 8082
 GRPC_INFERENCE_PORT = 7070
 GRPC_MANAGEMENT_PORT = 7071
+HANDLER_BASE = Path(__file__).resolve().parent / "handler_base.py"
+"""Packed into every ``.mar``: the example handlers import it as ``handler_base``."""
+SETTINGS_FILE = "pdk-serving.json"
+FRONTEND_LIMIT_FACTOR = 2
+"""TorchServe's ``max_request_size`` is this many times the handler's limit, so a body over the
+handler's limit still reaches the handler, which answers 400 with a JSON message naming the
+limit; only bodies over this larger bound get TorchServe's own empty 413 (it has no body)."""
 
 
 class CheckpointError(ValueError):
@@ -96,14 +107,23 @@ def build_archive(manifest: ExampleManifest, serialized: Path, export_dir: Path)
     from model_archiver.model_packaging import generate_model_archive
 
     export_dir.mkdir(parents=True, exist_ok=True)
-    extra = ",".join(str(manifest.folder / name) for name in manifest.serving.extra_files)
+    settings = export_dir.parent / "archive-extra" / SETTINGS_FILE
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps(serving_settings(manifest), sort_keys=True))
+    extra = ",".join(
+        [
+            str(HANDLER_BASE),
+            str(settings),
+            *(str(manifest.folder / name) for name in manifest.serving.extra_files),
+        ]
+    )
     generate_model_archive(
         ModelArchiverConfig(
             model_name=manifest.serving.model_name,
             handler=str(manifest.handler),
             version=MODEL_VERSION,
             serialized_file=str(serialized),
-            extra_files=extra or None,
+            extra_files=extra,
             export_path=str(export_dir),
             force=True,
         )
@@ -111,12 +131,34 @@ def build_archive(manifest: ExampleManifest, serialized: Path, export_dir: Path)
     return export_dir / f"{manifest.serving.model_name}.mar"
 
 
-def config_properties(manifest: ExampleManifest, model_store: str = KSERVE_MODEL_STORE) -> str:
+def max_request_bytes(manifest: ExampleManifest) -> int:
+    """The handler's request limit (``serving.max_request_mb``), in bytes."""
+    return manifest.serving.max_request_mb * 1024 * 1024
+
+
+def serving_settings(manifest: ExampleManifest) -> dict[str, Any]:
+    """``pdk-serving.json`` inside the ``.mar``, read by ``handler_base``."""
+    return {
+        "max_request_bytes": max_request_bytes(manifest),
+        "classes": list(manifest.classes),
+        "example": manifest.name,
+    }
+
+
+def config_properties(
+    manifest: ExampleManifest,
+    model_store: str = KSERVE_MODEL_STORE,
+    addresses: dict[str, str] | None = None,
+) -> str:
     """TorchServe's ``config.properties`` for KServe's TorchServe runtime (protocol v1).
 
-    ``enable_envvars_config`` lets the runtime's ``TS_SERVICE_ENVELOPE`` (``kserve`` for
-    protocol v1) and, in the dry run, ``TS_*_ADDRESS`` override these values; the envelope is
-    also set here so the file alone serves the KServe request format.
+    No ``service_envelope``, and ``enable_envvars_config=false`` so the runtime's
+    ``TS_SERVICE_ENVELOPE=kserve`` is ignored: TorchServe's envelope parses the body before any
+    handler code and answers malformed bodies with 503; ``handler_base`` parses the same KServe
+    v1 format and answers them with 400. ``max_request_size`` (and ``max_response_size``) is
+    ``FRONTEND_LIMIT_FACTOR`` times ``serving.max_request_mb``: TorchServe's default, 6.5 MB,
+    refused a 5 MB JPEG in base64 with an empty 413. ``addresses`` (the dry run) replaces the
+    listening addresses and ports.
     """
     serving = manifest.serving
     snapshot = {
@@ -146,15 +188,17 @@ def config_properties(manifest: ExampleManifest, model_store: str = KSERVE_MODEL
         "metrics_mode": "prometheus",
         "number_of_netty_threads": "4",
         "job_queue_size": "100",
-        "enable_envvars_config": "true",
+        "enable_envvars_config": "false",
         "install_py_dep_per_model": "true",
-        "service_envelope": "kserve",
+        "max_request_size": str(FRONTEND_LIMIT_FACTOR * max_request_bytes(manifest)),
+        "max_response_size": str(FRONTEND_LIMIT_FACTOR * max_request_bytes(manifest)),
         # Requests reach TorchServe only through KServe's wrapper in the same pod (and Istio
         # in front of it), which does not send TorchServe 0.11+'s API tokens.
         "disable_token_authorization": "true",
         "model_store": model_store,
         "model_snapshot": json.dumps(snapshot, separators=(",", ":")),
     }
+    properties.update(addresses or {})
     return "".join(f"{key}={value}\n" for key, value in properties.items())
 
 

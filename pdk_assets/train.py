@@ -5,8 +5,13 @@ MLDM connection, the commit and the labels into the example's experiment config,
 MLDE experiment (or, in incremental mode, continues from the model's latest version on the
 files added since the commit that version saw), waits for it, fails unless it COMPLETED,
 registers the best checkpoint as a version named after the MLDM job and writes
-``model-info.yaml``. A commit without labelled images ends cleanly with no ``model-info.yaml``,
-so the deploy pipeline has nothing to do.
+``model-info.yaml``.
+
+A commit too small to train on ends cleanly (exit 0, no ``model-info.yaml``, so the deploy
+pipeline has nothing to do) with a message saying what is needed: checked here by file names
+(the pipeline mounts the commit with empty files), and again by the trial, which decodes the
+data and, when fewer usable items remain, ends its experiment without a checkpoint
+(``det.InvalidHP``) instead of failing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pdk_assets.labels import scan
 from pdk_assets.manifest import ExampleManifest, ManifestError, load_manifest
 from pdk_assets.mlde import MLDM_COMMIT_KEY, MldeClient, ModelVersionRef
 from pdk_assets.model_info import ModelInfo, write_model_info
+from pdk_assets.tables import table_files
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 """Uploaded with the experiment code so the trial labels files with ``pdk_assets.labels``."""
@@ -75,6 +81,33 @@ class TrainJob:
     """``/pfs/out``."""
 
 
+def check_commit(manifest: ExampleManifest, folder: Path) -> tuple[str, str | None]:
+    """(summary, shortfall) of a data commit by file names only: ``shortfall`` says why it is
+    too small to train on, or is None. Uses the rule the trial uses (``pdk_assets.labels``,
+    ``pdk_assets.tables``), so the two disagree only on files that fail to decode."""
+    if manifest.data.kind == "table":
+        files = table_files(folder)
+        shortfall = None
+        if not files.files:
+            shortfall = (
+                "needs at least one CSV (.csv, .csv.gz) or Parquet (.parquet) file "
+                f"({files.summary()})"
+            )
+        return files.summary(), shortfall
+    found = scan(folder, manifest.classes, decode=False)
+    return (
+        found.summary(manifest.classes),
+        found.shortfall(manifest.classes, manifest.data.min_per_class),
+    )
+
+
+def usable_minimum(manifest: ExampleManifest) -> str:
+    """What the trial needs after decoding, for messages."""
+    if manifest.data.kind == "table":
+        return f"at least {manifest.data.min_rows} usable rows"
+    return f"at least {manifest.data.min_per_class} decodable images of every class"
+
+
 def load_experiment_config(manifest: ExampleManifest) -> dict[str, Any]:
     path = manifest.experiment_config
     try:
@@ -104,6 +137,8 @@ def fill_config(
     config["project"] = manifest.mlde.project
     data = config.setdefault("data", {})
     data["labels"] = list(manifest.classes)
+    data["min_per_class"] = manifest.data.min_per_class
+    data["min_rows"] = manifest.data.min_rows
     data["pachyderm"] = {
         **data.get("pachyderm", {}),
         "host": mldm.host,
@@ -128,17 +163,22 @@ def run_train(
     say: Callable[[str], None] = print,
     local_dir: Path | None = None,
 ) -> ModelInfo | None:
-    """Trains on ``job``'s commit; returns the registered model, or None for a commit without
-    labelled images. Raises ``TrainError`` when the experiment does not complete."""
-    found = scan(job.input_dir, manifest.classes, decode=False)
-    if not found.items:
+    """Trains on ``job``'s commit; returns the registered model, or None for a commit too
+    small to train on. Raises ``TrainError`` when the experiment does not complete."""
+    summary, shortfall = check_commit(manifest, job.input_dir)
+    if shortfall is not None:
+        hint = (
+            f" Commit files named <class>.<anything> or in folders named after a class, "
+            f"with class one of {manifest.classes}."
+            if manifest.data.kind == "images"
+            else ""
+        )
         say(
-            f"data commit {job.job_id} of repo {manifest.mldm.repo!r} has no labelled images "
-            f"({found.summary(manifest.classes)}); nothing to train, so no model is deployed. "
-            f"Commit files named <class>.<anything> with class one of {manifest.classes}."
+            f"data commit {job.job_id} of repo {manifest.mldm.repo!r}: training {shortfall}; "
+            f"nothing to train, so no model is deployed.{hint}"
         )
         return None
-    say(f"data commit {job.job_id}: {found.summary(manifest.classes)} (names only)")
+    say(f"data commit {job.job_id}: {summary} (names only)")
 
     model = manifest.mlde.model
     mlde.ensure_model(model, workspace=manifest.mlde.workspace)
@@ -162,6 +202,14 @@ def run_train(
             "registered. Read the trial logs in the MLDE web UI (or `det trial logs`)."
         )
     checkpoint = mlde.best_checkpoint(experiment)
+    if checkpoint is None:
+        say(
+            f"MLDE experiment {experiment} ended without a checkpoint: its trial found too "
+            f"little usable data in commit {job.job_id} (training needs "
+            f"{usable_minimum(manifest)}; the trial log says what it found and skipped). "
+            "No model is registered or deployed."
+        )
+        return None
     version = mlde.register_version(
         model,
         checkpoint,

@@ -24,7 +24,9 @@ from pdk_assets.synthetic import write_dataset
 from pdk_assets.train import MldmConnection, TrainJob, run_train
 
 MANIFEST = load_manifest(EXAMPLES_DIR / "dog-cat")
-TARGET = DeployTarget(bucket="pdk-models", namespace="models", wait_timeout_s=30)
+TARGET = DeployTarget(
+    bucket="pdk-models", namespace="models", wait_timeout_s=30, deployment_id="test-stack"
+)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,16 @@ def test_deploy_uploads_the_model_and_creates_the_service(
     with zipfile.ZipFile(archive) as mar:
         names = set(mar.namelist())
         manifest = json.loads(mar.read("MAR-INF/MANIFEST.json"))
-    assert {"handler.py", "transforms.py", "model.pt"} <= names
+    assert {
+        "handler.py",
+        "handler_base.py",
+        "pdk-serving.json",
+        "transforms.py",
+        "model.pt",
+    } <= names
+    with zipfile.ZipFile(archive) as mar:
+        settings = json.loads(mar.read("pdk-serving.json"))
+    assert settings["max_request_bytes"] == MANIFEST.serving.max_request_mb * 2**20
     assert manifest["model"]["modelName"] == "dogs-and-cats"
     assert manifest["model"]["handler"] == "handler.py"
 
@@ -136,6 +147,7 @@ def test_deploy_uploads_the_model_and_creates_the_service(
     assert predictor["pytorch"]["protocolVersion"] == "v1"
     assert predictor["serviceAccountName"] == "kserve-models"
     assert created[0]["metadata"]["annotations"]["pdk.hpe.com/mldm-job-id"] == info.job_id
+    assert created[0]["metadata"]["labels"]["pdk-deployer/deployment-id"] == "test-stack"
 
 
 def test_no_wait_returns_after_applying(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -170,11 +182,18 @@ def test_exported_torchscript_matches_the_checkpointed_model(
     assert torch.equal(model.head.weight.detach(), stored)
 
 
-def test_config_properties_serve_the_kserve_v1_envelope() -> None:
+def test_config_properties_leave_the_envelope_to_the_handler_and_set_the_size_limit() -> None:
     lines = config_properties(MANIFEST).splitlines()
     properties = dict(line.split("=", 1) for line in lines)
-    assert properties["service_envelope"] == "kserve"
-    assert properties["enable_envvars_config"] == "true"
+    # FIX: TorchServe's kserve envelope answered malformed bodies with 503 before any handler
+    # code ran; the handler parses the KServe v1 body itself, and the runtime's
+    # TS_SERVICE_ENVELOPE must be ignored (envvars off).
+    assert "service_envelope" not in properties
+    assert properties["enable_envvars_config"] == "false"
+    # FIX: TorchServe's default (6553500 bytes) refused a 5 MB JPEG in base64 with an empty 413.
+    limit = MANIFEST.serving.max_request_mb * 2**20
+    assert int(properties["max_request_size"]) == 2 * limit > 6553500
+    assert int(properties["max_response_size"]) == 2 * limit
     assert properties["install_py_dep_per_model"] == "true"
     assert properties["model_store"] == "/mnt/models/model-store"
     assert properties["inference_address"] == "http://0.0.0.0:8085"
@@ -200,7 +219,9 @@ def test_existing_service_is_replaced_with_its_resource_version() -> None:
         service_account="kserve-models",
         job_id="job-2",
         model_version=2,
+        deployment_id="onprem",
     )
+    assert body["metadata"]["labels"]["pdk-deployer/deployment-id"] == "onprem"
     existing = {**body, "metadata": {**body["metadata"], "resourceVersion": "77"}}
     kube = FakeKube(existing=existing)
     assert apply(kube, body) == "replaced"
@@ -211,9 +232,12 @@ def test_existing_service_is_replaced_with_its_resource_version() -> None:
     assert "tolerations" not in sent["spec"]["predictor"]
 
 
-def test_gpu_toleration_and_resources_come_from_the_manifest() -> None:
+def test_gpu_toleration_comes_from_the_stack_and_resources_from_the_manifest() -> None:
     serving = MANIFEST.serving.model_copy(update={"gpu_toleration": True})
     manifest = MANIFEST.model_copy(update={"serving": serving})
+    # FIX: the toleration was hard-coded (nvidia.com/gpu=present); a stack with another
+    # gpuTaint must get its own.
+    taint = {"key": "gpu", "operator": "Equal", "value": "a100", "effect": "NoExecute"}
     body = inference_service(
         manifest,
         namespace="models",
@@ -221,10 +245,32 @@ def test_gpu_toleration_and_resources_come_from_the_manifest() -> None:
         service_account="sa",
         job_id="j",
         model_version=1,
+        deployment_id="d",
+        gpu_toleration=taint,
     )
     predictor = body["spec"]["predictor"]
-    assert predictor["tolerations"][0]["key"] == "nvidia.com/gpu"
+    assert predictor["tolerations"] == [taint]
     assert predictor["pytorch"]["resources"]["limits"] == {"cpu": "2", "memory": "4Gi"}
+    with pytest.raises(DeployError, match="PDK_GPU_TOLERATION"):
+        inference_service(
+            manifest,
+            namespace="models",
+            storage_uri="s3://b/m",
+            service_account="sa",
+            job_id="j",
+            model_version=1,
+            deployment_id="d",
+        )
+
+
+def test_deploy_main_reads_the_stacks_toleration_and_deployment_id() -> None:
+    from pdk_assets.deploy import gpu_toleration_from
+
+    taint = {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}
+    assert gpu_toleration_from(json.dumps(taint)) == taint
+    assert gpu_toleration_from("") is None
+    with pytest.raises(env.MissingEnvironment, match="not a JSON toleration"):
+        gpu_toleration_from("nvidia.com/gpu=present:NoSchedule")
 
 
 def test_wait_gives_up_with_the_services_conditions() -> None:

@@ -80,3 +80,10 @@ def test_wait_is_a_real_boolean_flag() -> None:
 def test_require_lists_every_missing_variable() -> None:
     with pytest.raises(env.MissingEnvironment, match="DET_USER, DET_PASSWORD"):
         env.require((env.DET_MASTER, env.DET_USER, env.DET_PASSWORD), {env.DET_MASTER: "x"})
+
+
+def test_deployment_label_is_the_stacks() -> None:
+    from infra.naming import DEPLOYMENT_LABEL
+
+    assert env.DEPLOYMENT_LABEL == DEPLOYMENT_LABEL
+    assert {env.GPU_TOLERATION, env.DEPLOYMENT_ID} <= set(env.PLAIN_ENV)

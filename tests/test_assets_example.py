@@ -27,12 +27,13 @@ EXPERIMENT = EXAMPLE / "experiment"
 def modules() -> Iterator[dict[str, ModuleType]]:
     """The experiment's and handler's modules, imported as MLDE and TorchServe import them
     (from their own folder), and removed afterwards so other tests see no `data` module."""
-    names = ("transforms", "data", "model_def", "handler")
-    sys.path[:0] = [str(EXPERIMENT), str(EXAMPLE)]
+    names = ("transforms", "data", "model_def", "handler_base", "handler")
+    # handler_base is packed into the .mar from pdk_assets/.
+    sys.path[:0] = [str(EXPERIMENT), str(EXAMPLE), str(EXAMPLES_DIR.parent / "pdk_assets")]
     try:
         yield {name: importlib.import_module(name) for name in names}
     finally:
-        del sys.path[:2]
+        del sys.path[:3]
         for name in names:
             sys.modules.pop(name, None)
 
@@ -69,12 +70,20 @@ def test_training_set_augments_and_validation_set_does_not(
     assert not set(train.items) & set(validation.items)
 
 
-def test_no_labelled_images_is_a_clear_error(
+def test_too_few_decodable_images_end_the_trial_early_not_with_a_crash(
     modules: dict[str, ModuleType], tmp_path: Path
 ) -> None:
+    """FIX: a commit whose labelled files are unreadable passed the names-only check and then
+    failed the trial with ValueError. Now the trial raises ``det.InvalidHP``, which Determined
+    turns into an early exit without a checkpoint, and says how many images are needed."""
+    import determined as det
+
     (tmp_path / ".DS_Store").write_bytes(b"junk")
-    with pytest.raises(ValueError, match="no labelled images"):
+    (tmp_path / "dog.1.jpg").write_text("not an image")
+    (tmp_path / "cat.1.jpg").write_text("not an image")
+    with pytest.raises(det.InvalidHP) as raised:
         modules["data"].build_datasets(tmp_path, ["dog", "cat"], 0.2)
+    assert "needs at least 2 usable images of every class" in str(raised.value)
 
 
 @pytest.mark.parametrize("depth", [10, 18, 34])

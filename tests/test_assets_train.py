@@ -22,10 +22,16 @@ MLDM = MldmConnection("pachd.default.svc", 30650, "secret-token")
 class FakeMlde:
     """Records every call; answers like a cluster where training completes."""
 
-    def __init__(self, state: str = "COMPLETED", latest: ModelVersionRef | None = None) -> None:
+    def __init__(
+        self,
+        state: str = "COMPLETED",
+        latest: ModelVersionRef | None = None,
+        checkpoint: str | None = "ckpt-uuid",
+    ) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.state = state
         self.latest = latest
+        self.checkpoint = checkpoint
 
     def ensure_model(self, name: str, *, workspace: str) -> None:
         self.calls.append(("ensure_model", (name, workspace)))
@@ -42,9 +48,9 @@ class FakeMlde:
         self.calls.append(("wait", experiment_id))
         return self.state
 
-    def best_checkpoint(self, experiment_id: int) -> str:
+    def best_checkpoint(self, experiment_id: int) -> str | None:
         self.calls.append(("best_checkpoint", experiment_id))
-        return "ckpt-uuid"
+        return self.checkpoint
 
     def register_version(
         self, model: str, checkpoint: str, *, name: str, metadata: dict[str, Any]
@@ -119,7 +125,7 @@ def _incremental(manifest: ExampleManifest) -> ExampleManifest:
 
 
 def test_incremental_continues_from_the_latest_version(tmp_path: Path) -> None:
-    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=1)
+    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=2)
     previous = ModelVersionRef(3, "old-ckpt", {MLDM_COMMIT_KEY: "previous-commit-id"})
     mlde = FakeMlde(latest=previous)
     run_train(_incremental(MANIFEST), mlde, _job(tmp_path, data), MLDM, say=lambda _: None)
@@ -130,7 +136,7 @@ def test_incremental_continues_from_the_latest_version(tmp_path: Path) -> None:
 
 
 def test_incremental_without_a_version_trains_from_scratch(tmp_path: Path) -> None:
-    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=1)
+    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=2)
     mlde = FakeMlde(latest=None)
     run_train(_incremental(MANIFEST), mlde, _job(tmp_path, data), MLDM, say=lambda _: None)
     config = mlde.call("create_experiment")[0]
@@ -148,12 +154,37 @@ def test_empty_commit_ends_cleanly_without_model_info(tmp_path: Path) -> None:
     assert run_train(MANIFEST, mlde, _job(tmp_path, commit), MLDM, say=said.append) is None
     assert mlde.calls == []
     assert not (tmp_path / "out" / env.MODEL_INFO_FILE).exists()
-    assert "has no labelled images" in said[0] and "no model is deployed" in said[0]
+    assert "needs at least 2 usable images of every class" in said[0]
+    assert "no model is deployed" in said[0]
+
+
+def test_too_few_images_per_class_ends_cleanly_saying_how_many(tmp_path: Path) -> None:
+    # FIX: one image per class failed in Determined with "validation_loader is empty".
+    commit = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=1)
+    mlde = FakeMlde()
+    said: list[str] = []
+    assert run_train(MANIFEST, mlde, _job(tmp_path, commit), MLDM, say=said.append) is None
+    assert mlde.calls == []
+    assert "needs at least 2 usable images of every class" in said[0]
+    # By names only, the truncated dog.corrupt.jpg still counts: 2 dogs, 1 cat.
+    assert "found 1 cat (3 images (2 dog, 1 cat)" in said[0]
+
+
+def test_an_experiment_without_a_checkpoint_ends_cleanly(tmp_path: Path) -> None:
+    """The trial found too little decodable data (``det.InvalidHP``): MLDE completes the
+    experiment without a checkpoint; the job ends cleanly, registering nothing."""
+    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=2)
+    mlde = FakeMlde(checkpoint=None)
+    said: list[str] = []
+    assert run_train(MANIFEST, mlde, _job(tmp_path, data), MLDM, say=said.append) is None
+    assert [name for name, _ in mlde.calls][-1] == "best_checkpoint"
+    assert not (tmp_path / "out" / env.MODEL_INFO_FILE).exists()
+    assert "needs at least 2 decodable images of every class" in said[-1]
 
 
 @pytest.mark.parametrize("state", ["ERROR", "CANCELED"])
 def test_an_experiment_that_does_not_complete_fails_the_job(tmp_path: Path, state: str) -> None:
-    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=1)
+    data = write_dataset(tmp_path / "commit", MANIFEST.classes, per_class=2)
     mlde = FakeMlde(state=state)
     with pytest.raises(TrainError, match=f"experiment 42 ended {state}, not COMPLETED"):
         run_train(MANIFEST, mlde, _job(tmp_path, data), MLDM, say=lambda _: None)

@@ -1,11 +1,14 @@
-"""The local dry run end to end on tiny generated images: MLDE local training, TorchScript,
-.mar, real TorchServe with the generated config.properties, KServe v1 requests."""
+"""The local dry run end to end on tiny generated data: MLDE local training, TorchScript,
+.mar, real TorchServe with the generated config.properties, KServe v1 requests (malformed ones
+included: each must get its 400, never a 5xx)."""
 
 from __future__ import annotations
 
 import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,8 +35,23 @@ def _group_alive(pid: int) -> bool:
     return True
 
 
-def test_dry_run_trains_serves_and_answers(tmp_path: Path) -> None:
+def _fake_torchserve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> subprocess.Popen[bytes]:
+    """Another TorchServe on this machine, as TorchServe sees one: a live process whose command
+    line names its Java class, in the pid file of the system temporary folder."""
+    shared_tmp = tmp_path / "system-tmp"
+    shared_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(shared_tmp))
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)", "org.pytorch.serve.ModelServer"]
+    )
+    (shared_tmp / ".model_server.pid").write_text(str(other.pid))
+    return other
+
+
+def test_dry_run_trains_serves_and_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, int] = {}
+    # FIX: the dry run failed with "TorchServe is already running" beside another TorchServe.
+    other = _fake_torchserve(tmp_path, monkeypatch)
 
     def while_serving(served: LocalTorchServe, result: DryRunResult) -> None:
         (server,) = served.servers.values()
@@ -41,25 +59,45 @@ def test_dry_run_trains_serves_and_answers(tmp_path: Path) -> None:
         assert _group_alive(server.process.pid)
 
     output = io.StringIO()
-    result = dry_run(
-        MANIFEST,
-        console=Console(file=output, width=160),
-        workdir=tmp_path,
-        after_ready=while_serving,
-    )
-    assert result.images == 16
+    try:
+        result = dry_run(
+            MANIFEST,
+            console=Console(file=output, width=160),
+            workdir=tmp_path / "run",
+            after_ready=while_serving,
+        )
+    finally:
+        other.kill()
+        other.wait()
+    assert result.items == 16
     assert result.skipped == {SKIP_HIDDEN: 1, SKIP_UNREADABLE: 1}
     assert result.model_info["name"] == "dogs-and-cats"
-    assert (tmp_path / "bucket/models/dogs-and-cats/model-store/dogs-and-cats.mar").is_file()
+    bucket = tmp_path / "run" / "bucket/models/dogs-and-cats"
+    assert (bucket / "model-store/dogs-and-cats.mar").is_file()
 
     images = [p for p in result.predictions if p.expected is not None]
-    assert len(images) == 4
+    assert len(images) == 5
     assert all(p.status == 200 for p in images)
-    # Separable synthetic classes and seeded local training: every fresh image is right.
-    assert [MANIFEST.classes[p.predicted or 0] for p in images] == [p.expected for p in images]
-    (bad,) = [p for p in result.predictions if p.expected is None]
-    assert bad.status == 400
-    assert "not a decodable image" in bad.answer["message"]
+    (large,) = [p for p in result.predictions if p.request.endswith("MB JPEG")]
+    assert large.status == 200 and large.predicted in (0, 1)
+    # Separable synthetic classes and seeded local training: every fresh image is right, and
+    # base64 with coreutils' line breaks decodes (FIX: it was a 400).
+    assert [MANIFEST.classes[p.predicted] for p in images] == [p.expected for p in images]
+    bad = {p.request: p for p in result.predictions if p.expected_status != 200}
+    # FIX: an empty body and invalid JSON were 503 "Prediction failed", a PNG declaring
+    # 20000x20000 pixels a 503, and a body over TorchServe's default max_request_size an empty
+    # 413 or a reset (a 5-8 MB JPEG in base64).
+    assert {name: p.status for name, p in bad.items()} == {
+        name: p.expected_status for name, p in bad.items()
+    }
+    assert set(bad) >= {"empty body", "invalid JSON", "20000x20000 PNG", "not an image"}
+    (oversized,) = [p for name, p in bad.items() if name.startswith("oversized")]
+    assert oversized.status == 400
+    assert "at most 16 MiB per request" in oversized.answer["message"]
+    assert "empty request body" in bad["empty body"].answer["message"]
+    assert "not valid JSON" in bad["invalid JSON"].answer["message"]
+    assert "not a decodable image" in bad["not an image"].answer["message"]
+    assert "400000000 pixels" in bad["20000x20000 PNG"].answer["message"]
 
     assert not _group_alive(seen["pid"]), "TorchServe must be stopped after the run"
     text = output.getvalue()

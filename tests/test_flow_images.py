@@ -224,3 +224,18 @@ def test_context_inside_the_program_folder_is_relative(
     assert train["context"] == {"location": "."}
     assert train["dockerfile"] == {"location": "images/train/Dockerfile"}
     assert "registries" not in train
+
+
+@pytest.mark.parametrize("kind", ["train", "deploy"])
+def test_images_run_as_a_numeric_non_root_user(kind: str) -> None:
+    """The last USER of each Dockerfile is numeric and not 0, so a pod with runAsNonRoot
+    starts it; nothing after it switches back to root."""
+    from infra.plan.stackfiles import REPO_ROOT
+
+    lines = (REPO_ROOT / "images" / kind / "Dockerfile").read_text().splitlines()
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users, f"images/{kind}/Dockerfile sets no USER"
+    uid, _, gid = users[-1].partition(":")
+    assert uid.isdigit() and int(uid) != 0 and (not gid or int(gid) != 0)
+    last_user = max(i for i, line in enumerate(lines) if line.startswith("USER "))
+    assert not any(line.startswith("RUN ") for line in lines[last_user:])

@@ -80,9 +80,12 @@ def test_pipelines_run_the_images_built_here(snapshots: dict[str, Any], stack: s
         assert env[container_env.STORAGE_KIND] == snapshot["outputs"]["objectStore"]["kind"]
 
 
-def test_on_prem_uploads_with_mldm_object_store_keys_and_aws_with_its_role(
+def test_on_prem_uploads_with_a_models_bucket_writer_and_aws_with_its_role(
     snapshots: dict[str, Any],
 ) -> None:
+    """FIX: on MinIO the deploy step uploaded with MLDM's keys, which reach all three buckets;
+    it now uses the target's models-bucket writer, whose MinIO policy names that bucket only."""
+
     def upload_secrets(stack: str) -> list[dict[str, str]]:
         (deploy,) = [
             r
@@ -97,8 +100,69 @@ def test_on_prem_uploads_with_mldm_object_store_keys_and_aws_with_its_role(
 
     onprem = {s["env_var"]: s for s in upload_secrets("onprem")}
     assert set(onprem) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-    assert {s["name"] for s in onprem.values()} == {"mldm-object-store"}
+    assert {s["name"] for s in onprem.values()} == {"flow-object-store"}
     assert upload_secrets("aws") == []
+
+    snapshot = snapshots["onprem"]
+    (setup,) = [
+        r
+        for r in snapshot["resources"]
+        if r["type"] == "kubernetes:batch/v1:Job" and r["name"].endswith("minio-setup")
+    ]
+    container = setup["inputs"]["spec"]["template"]["spec"]["containers"][0]
+    policy = json.loads(next(e["value"] for e in container["env"] if e["name"] == "POLICY_FLOW"))
+    models = snapshot["outputs"]["buckets"]["models"]
+    resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
+    assert resources == {f"arn:aws:s3:::{models}", f"arn:aws:s3:::{models}/*"}
+    assert "s3:PutObject" in policy["Statement"][1]["Action"]
+    keys = [
+        r
+        for r in snapshot["resources"]
+        if r["type"] == "kubernetes:core/v1:Secret"
+        and r["inputs"]["metadata"]["name"] == "flow-object-store"
+    ]
+    assert [k["inputs"]["metadata"]["namespace"] for k in keys] == ["default"]
+
+
+@pytest.mark.parametrize("stack", FLOW_STACKS)
+def test_cluster_parameters_reach_the_containers(snapshots: dict[str, Any], stack: str) -> None:
+    """FIX: the predictor's GPU toleration was hard-coded and InferenceServices carried no
+    deployment id; both now come from the stack, through the pipelines' environment."""
+    snapshot = snapshots[stack]
+    raw, secret = read_stack(stack)
+    config = load_config(stack, raw, secret)
+    key, _, rest = config.gpu.taint.partition("=")
+    value, _, effect = rest.partition(":")
+    for pipeline in dynamic(snapshot, "MldmPipeline"):
+        env = pipeline["inputs"]["spec"]["transform"]["env"]
+        assert json.loads(env[container_env.GPU_TOLERATION]) == {
+            "key": key,
+            "operator": "Equal",
+            "value": value,
+            "effect": effect,
+        }
+        assert env[container_env.DEPLOYMENT_ID] == snapshot["outputs"]["deploymentId"]
+    assert "inferenceservices" in snapshot["outputs"]["findResourcesCommand"]
+
+
+@pytest.mark.parametrize("stack", FLOW_STACKS)
+def test_train_input_has_empty_files_and_workers_autoscale(
+    snapshots: dict[str, Any], stack: str
+) -> None:
+    """FIX: the train step downloaded the whole commit although it reads names only, and
+    idle workers never scaled down."""
+    pipelines = {r["name"]: r["inputs"]["spec"] for r in dynamic(snapshots[stack], "MldmPipeline")}
+    assert pipelines["flow-train-pipeline"]["input"]["pfs"]["empty_files"] is True
+    assert "empty_files" not in pipelines["flow-deploy-pipeline"]["input"]["pfs"]
+    assert all(spec["autoscaling"] is True for spec in pipelines.values())
+
+
+def test_autoscaling_can_be_turned_off() -> None:
+    raw, secret = read_stack("onprem")
+    config = load_config("onprem", {**raw, "flowAutoscaling": "false"}, secret)
+    snapshot = run_program("onprem", config).to_dict()
+    specs = [r["inputs"]["spec"] for r in dynamic(snapshot, "MldmPipeline")]
+    assert len(specs) == 2 and all("autoscaling" not in spec for spec in specs)
 
 
 @pytest.mark.parametrize("stack", FLOW_STACKS)

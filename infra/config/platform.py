@@ -216,7 +216,14 @@ class FlowConfig(Model):
         "and MLDE (see flowMldmAddress). Off by default: a stack opts in once it knows how.",
     )
     example: str = Field(
-        "dog-cat", description="The example under examples/ whose flow the stack deploys."
+        "dog-cat",
+        description="The example under examples/ whose flow the stack deploys "
+        "(`pdk example list`).",
+    )
+    autoscaling: bool = Field(
+        True,
+        description="Scale the flow's pipeline workers to zero between jobs, so idle "
+        "pipelines hold no node. false keeps one worker per pipeline up (jobs start sooner).",
     )
     mldm_address: str = Field(
         "",

@@ -10,6 +10,7 @@ the image and updates the pipeline that uses it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +55,13 @@ def _load_balancer_host(status: Any) -> str:
     return ""
 
 
-def pipeline_env(contract: TargetContract) -> dict[str, pulumi.Input[str]]:
-    """Plain settings both containers read (no credentials)."""
+def pipeline_env(contract: TargetContract, naming: Naming) -> dict[str, pulumi.Input[str]]:
+    """Plain settings both containers read (no credentials), the stack's cluster parameters
+    among them: its GPU taint (as a toleration) and deployment id."""
     store = contract.object_store
     return {
+        container_env.GPU_TOLERATION: json.dumps(contract.nodes.gpu_toleration, sort_keys=True),
+        container_env.DEPLOYMENT_ID: naming.deployment_id,
         container_env.MODEL_BUCKET: store.buckets.models,
         container_env.STORAGE_KIND: store.kind,
         # boto3 and the GCS client find AWS's and Google's endpoints themselves.
@@ -71,9 +75,10 @@ def storage_secrets(contract: TargetContract) -> list[SecretEnv]:
     """Object-store keys for the deploy step's upload, on targets whose workloads use keys.
 
     Cloud targets give MLDM's workers a role (IRSA, Workload Identity) and need none; on MinIO
-    the deploy step uploads with MLDM's own key pair, read from its Secret."""
-    access = contract.storage_access["mldm"]
-    if access.access_key_id is None or access.secret_access_key is None:
+    the deploy step uploads with the target's models-bucket writer, whose keys reach no other
+    bucket (MLDM's own keys reach all three)."""
+    access = contract.models_writer
+    if access is None or access.access_key_id is None or access.secret_access_key is None:
         return []
     return [
         SecretEnv(access.access_key_id.name, access.access_key_id.key, "AWS_ACCESS_KEY_ID"),
@@ -84,9 +89,10 @@ def storage_secrets(contract: TargetContract) -> list[SecretEnv]:
 
 
 def pipeline_specs(
-    manifest: ExampleManifest, contract: TargetContract
+    manifest: ExampleManifest, contract: TargetContract, *, autoscaling: bool = True
 ) -> tuple[PipelineSpecArgs, PipelineSpecArgs]:
     """(train, deploy) pipeline arguments of an example on a target, from one builder.
+    ``autoscaling`` (``flowAutoscaling``): workers scale to zero between jobs.
 
     The target's settings (``pipeline_env``) are added when the image is known, since some
     are only known at deploy time (a generated bucket name)."""
@@ -96,10 +102,12 @@ def pipeline_specs(
         project=mldm.project,
         description=f"Trains {manifest.mlde.model} in MLDE on each commit to {mldm.repo}",
         cmd=container_env.train_command(manifest),
-        input=PfsInput(repo=mldm.repo, project=mldm.project, glob="/"),
+        # The train step reads file names only; MLDE's trial downloads the commit itself.
+        input=PfsInput(repo=mldm.repo, project=mldm.project, glob="/", empty_files=True),
         secret_env=container_env.SECRET_ENV,
         # A failed training is a failed job; retrying would start a second experiment.
         datum_tries=1,
+        autoscaling=autoscaling,
     )
     deploy = PipelineSpecArgs(
         name=mldm.deploy_pipeline,
@@ -110,6 +118,7 @@ def pipeline_specs(
         secret_env=container_env.SECRET_ENV,
         other_secrets=storage_secrets(contract),
         datum_tries=1,
+        autoscaling=autoscaling,
     )
     return train, deploy
 
@@ -203,8 +212,8 @@ class Flow(pulumi.ComponentResource):
             opts=reachable,
         )
 
-        env = pipeline_env(contract)
-        train_args, deploy_args = pipeline_specs(manifest, contract)
+        env = pipeline_env(contract, args.naming)
+        train_args, deploy_args = pipeline_specs(manifest, contract, autoscaling=flow.autoscaling)
         train = MldmPipeline(
             f"{name}-train-pipeline",
             MldmPipelineArgs(connection=mldm, spec=train_args, image=images.train_image, env=env),

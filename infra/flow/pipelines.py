@@ -58,6 +58,10 @@ class PfsInput:
     """Datum glob; default ``/`` (the whole commit is one datum, as the PDK flow needs)."""
     branch: str = "master"
     """Branch whose commits trigger jobs; default ``master``."""
+    empty_files: bool = False
+    """Mount the input's files with their names only, all empty (``PfsInput.empty_files``):
+    for a step that reads file names and leaves the data to another system, as the train step
+    does (MLDE downloads the commit itself); default false (files with their content)."""
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,8 @@ def pipeline_spec(args: PipelineSpecArgs, image: str) -> dict[str, Any]:
         "glob": args.input.glob,
         "branch": args.input.branch,
     }
+    if args.input.empty_files:
+        pfs["empty_files"] = True
     spec: dict[str, Any] = {
         "pipeline": {"name": args.name, "project": {"name": args.project}},
         "transform": transform,

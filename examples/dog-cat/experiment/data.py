@@ -12,15 +12,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import determined as det
 import torch
 from PIL import Image
 from transforms import eval_transform, train_transform
 
-from pdk_assets.labels import Scan, scan
+from pdk_assets.labels import MIN_PER_CLASS, Scan, scan
 
 logger = logging.getLogger(__name__)
 
 Transform = Callable[[Image.Image], torch.Tensor]
+
+
+class NotEnoughImages(det.InvalidHP):
+    """Too few decodable images of some class. An ``InvalidHP``: Determined ends the trial
+    early without a checkpoint (exit 0) and the train container reports the commit as too small,
+    instead of the experiment failing with a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.args = (message,)
 
 
 class ImageDataset(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
@@ -57,15 +68,22 @@ def split(
 
 
 def build_datasets(
-    root: Path, classes: Sequence[str], validation_fraction: float, only: set[str] | None = None
+    root: Path,
+    classes: Sequence[str],
+    validation_fraction: float,
+    only: set[str] | None = None,
+    min_per_class: int = MIN_PER_CLASS,
 ) -> tuple[ImageDataset, ImageDataset, Scan]:
-    """Training set (augmented) and validation set (not augmented) of the images in ``root``."""
+    """Training set (augmented) and validation set (not augmented) of the images in ``root``.
+    Raises ``NotEnoughImages`` when a class has fewer than ``min_per_class`` decodable images
+    (the train container checked names only)."""
     found = scan(root, classes, only=only)
     logger.info("data: %s", found.summary(classes))
-    if not found.items:
-        raise ValueError(
-            f"no labelled images in {root}: file names must start with one of {list(classes)} "
-            "followed by '.', '_' or '-' (e.g. dog.1.jpg)"
+    shortfall = found.shortfall(classes, min_per_class)
+    if shortfall is not None:
+        raise NotEnoughImages(
+            f"{root}: training {shortfall}. Name files <class>.<anything> or put them in "
+            f"folders named after a class, with class one of {list(classes)}."
         )
     train_items, validation_items = split(found.items, validation_fraction)
     return (

@@ -95,7 +95,9 @@ class DogCatTrial(pytorch.PyTorchTrial):
         self._data = data
         self._datasets: tuple[Any, Any] | None = None
 
-    def _load(self) -> tuple[Any, Any]:
+    def load_data(self) -> tuple[Any, Any]:
+        """Reads (or downloads) and labels the data once; raises ``NotEnoughImages`` (an
+        ``InvalidHP``) when a class has too few decodable images."""
         if self._datasets is None:
             only = None
             if self._data.get("local_dir"):
@@ -104,19 +106,23 @@ class DogCatTrial(pytorch.PyTorchTrial):
                 root = Path(tempfile.mkdtemp(prefix="mldm-commit-"))
                 only = download_commit(self._data["pachyderm"], root)
             train, validation, _ = build_datasets(
-                root, self.classes, float(self._data.get("validation_fraction", 0.2)), only
+                root,
+                self.classes,
+                float(self._data.get("validation_fraction", 0.2)),
+                only,
+                int(self._data.get("min_per_class", 2)),
             )
             self._datasets = (train, validation)
         return self._datasets
 
     def build_training_data_loader(self) -> pytorch.DataLoader:
         return pytorch.DataLoader(
-            self._load()[0], batch_size=self.context.get_per_slot_batch_size(), shuffle=True
+            self.load_data()[0], batch_size=self.context.get_per_slot_batch_size(), shuffle=True
         )
 
     def build_validation_data_loader(self) -> pytorch.DataLoader:
         return pytorch.DataLoader(
-            self._load()[1], batch_size=self.context.get_per_slot_batch_size()
+            self.load_data()[1], batch_size=self.context.get_per_slot_batch_size()
         )
 
     def train_batch(self, batch: Any, epoch_idx: int, batch_idx: int) -> dict[str, Any]:

@@ -50,6 +50,9 @@ def main(config: dict[str, Any] | None, max_batches: int | None) -> None:
         hparams=hparams, exp_conf=config, enable_tensorboard_logging=info is not None
     ) as context:
         trial = DogCatTrial(context)
+        # Before fit: too few decodable images raises NotEnoughImages (det.InvalidHP), which
+        # pytorch.init turns into an early exit without a checkpoint, not a failed trial.
+        trial.load_data()
         warm = config["data"].get("warm_start_checkpoint")
         if warm and latest is None:
             _warm_start(trial, warm)

@@ -29,7 +29,13 @@ from infra.targets.common.namespaces import (
 )
 from infra.targets.common.shared_fs import SharedFsArgs, StaticSharedFilesystem
 from infra.targets.existing.config import ExistingConfig
-from infra.targets.existing.minio import REGION, Grant, MinioObjectStore, MinioObjectStoreArgs
+from infra.targets.existing.minio import (
+    MODELS_WRITER,
+    REGION,
+    Grant,
+    MinioObjectStore,
+    MinioObjectStoreArgs,
+)
 from infra.targets.existing.postgres import InClusterPostgres, InClusterPostgresArgs
 
 DATA_NAMESPACE = "pdk-data"
@@ -117,6 +123,10 @@ class ExistingCluster(pulumi.ComponentResource):
                     "kserve": Grant(
                         buckets=[str(buckets.models)], write=False, namespaces=[MODELS_NAMESPACE]
                     ),
+                    # The flow's deploy step uploads model archives: the models bucket only.
+                    MODELS_WRITER: Grant(
+                        buckets=[str(buckets.models)], write=True, namespaces=["default"]
+                    ),
                 },
                 namespace_resources=[namespaces.by_name[MODELS_NAMESPACE]],
             ),
@@ -150,7 +160,12 @@ class ExistingCluster(pulumi.ComponentResource):
                 secure=False,
                 buckets=buckets,
             ),
-            storage_access=minio.access,
+            storage_access={
+                "mldm": minio.access["mldm"],
+                "mlde": minio.access["mlde"],
+                "kserve": minio.access["kserve"],
+            },
+            models_writer=minio.access[MODELS_WRITER],
             postgres=postgres.postgres,
             shared_fs=shared.shared_fs,
             registry=ImageRegistry(url=existing.registry),

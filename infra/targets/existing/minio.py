@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from infra.contract import SecretRef, StorageAccess, Workload
+from infra.contract import SecretRef, StorageAccess
 from infra.naming import Naming
 from infra.targets.common.pods import secret_env, setup_job, single_replica_statefulset
 
@@ -20,6 +20,9 @@ REGION = "us-east-1"
 """MinIO accepts any region; S3 clients default to this one, so nothing needs configuring."""
 ACCESS_KEY_FIELD = "accessKeyId"
 SECRET_KEY_FIELD = "secretAccessKey"
+MODELS_WRITER = "flow"
+"""The grant of the flow's deploy step: write the models bucket, nothing else
+(``TargetContract.models_writer``)."""
 
 _READ = ["s3:GetObject"]
 _WRITE = [
@@ -98,8 +101,9 @@ class MinioObjectStoreArgs:
     """StorageClass of the data volume; empty for the cluster default."""
     buckets: Sequence[str]
     """Buckets to create."""
-    grants: Mapping[Workload, Grant]
-    """One MinIO user per workload, limited to its buckets."""
+    grants: Mapping[str, Grant]
+    """One MinIO user per workload (``infra.contract.Workload``, or ``MODELS_WRITER``), limited
+    to its buckets."""
     namespace_resources: Sequence[pulumi.Resource] = ()
     """The namespaces named in ``grants``: their key Secrets wait for them."""
 
@@ -112,7 +116,7 @@ class MinioObjectStore(pulumi.ComponentResource):
     """
 
     endpoint: pulumi.Output[str]
-    access: dict[Workload, StorageAccess]
+    access: dict[str, StorageAccess]
 
     def __init__(
         self, name: str, args: MinioObjectStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -210,7 +214,7 @@ class MinioObjectStore(pulumi.ComponentResource):
             f".svc.cluster.local:{API_PORT}",
         )
 
-        keys: dict[Workload, tuple[random.RandomPassword, random.RandomPassword]] = {
+        keys: dict[str, tuple[random.RandomPassword, random.RandomPassword]] = {
             workload: (
                 random.RandomPassword(
                     f"{name}-{workload}-access-key",

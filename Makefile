@@ -12,10 +12,12 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 ## The main job on the embedded default: the offline plan of the `local` stack, then the
-## dog-cat flow end to end on this machine (synthetic data, MLDE local mode, real TorchServe).
+## flows of both examples end to end on this machine (synthetic data, MLDE local mode, real
+## TorchServe).
 plan: $(STAMP)
 	$(VENV)/bin/pdk plan -s local
 	$(VENV)/bin/pdk example run dog-cat --local
+	$(VENV)/bin/pdk example run taxi --local
 
 ## Every test (unit, property, schema, golden, CLI).
 test: $(STAMP)

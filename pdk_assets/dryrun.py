@@ -33,6 +33,8 @@ from pdk_assets.train import MldmConnection, TrainError, TrainJob, run_train
 LOCAL_BUCKET = "models"
 LOCAL_NAMESPACE = "models"
 LOCAL_DEPLOYMENT_ID = "dry-run"
+SHOWN_PREDICTIONS = 5
+"""Predictions of one answer shown in the table; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,11 @@ def _predict(
 def _answer_text(manifest: ExampleManifest, item: Prediction) -> str:
     predicted = item.predicted
     if predicted is not None:
+        values = item.answer["predictions"]
         text = json.dumps(item.answer)
+        if len(values) > SHOWN_PREDICTIONS:
+            shown = ", ".join(json.dumps(v) for v in values[:SHOWN_PREDICTIONS])
+            text = f'{{"predictions": [{shown}, ...]}} ({len(values)} predictions)'
         if isinstance(predicted, int) and 0 <= predicted < len(manifest.classes):
             text += f" = {manifest.classes[predicted]}"
         return text

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,17 +119,26 @@ def build_archive(manifest: ExampleManifest, serialized: Path, export_dir: Path)
             *(str(manifest.folder / name) for name in manifest.serving.extra_files),
         ]
     )
-    generate_model_archive(
-        ModelArchiverConfig(
-            model_name=manifest.serving.model_name,
-            handler=str(manifest.handler),
-            version=MODEL_VERSION,
-            serialized_file=str(serialized),
-            extra_files=extra,
-            export_path=str(export_dir),
-            force=True,
+    # torch-model-archiver stages files in <tempfile.gettempdir()>/<model name>, shared by every
+    # archive of that name on the machine: two builds at once (two dry runs, parallel CI jobs)
+    # delete each other's files. A private temporary folder per build keeps them apart.
+    staging = Path(tempfile.mkdtemp(prefix="archive-", dir=export_dir.parent))
+    previous, tempfile.tempdir = tempfile.tempdir, str(staging)
+    try:
+        generate_model_archive(
+            ModelArchiverConfig(
+                model_name=manifest.serving.model_name,
+                handler=str(manifest.handler),
+                version=MODEL_VERSION,
+                serialized_file=str(serialized),
+                extra_files=extra,
+                export_path=str(export_dir),
+                force=True,
+            )
         )
-    )
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(staging, ignore_errors=True)
     return export_dir / f"{manifest.serving.model_name}.mar"
 
 

@@ -317,3 +317,23 @@ def test_model_info_of_another_example_is_refused(
             wait=False,
             workdir=tmp_path,
         )
+
+
+def test_archives_are_staged_privately(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch-model-archiver stages in <tmp>/<model name>, which every build on the machine
+    shares; two builds at once deleted each other's files. The build now stages privately."""
+    import tempfile
+
+    from pdk_assets.serving import build_archive
+
+    shared = tmp_path / "system-tmp"
+    (shared / MANIFEST.serving.model_name).mkdir(parents=True)
+    sentinel = shared / MANIFEST.serving.model_name / "another-build.txt"
+    sentinel.write_text("in use")
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    serialized = tmp_path / "model.pt"
+    serialized.write_bytes(b"not used by the archiver")
+    archive = build_archive(MANIFEST, serialized, tmp_path / "store")
+    assert archive.is_file()
+    assert sentinel.read_text() == "in use"
+    assert tempfile.tempdir == str(shared)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,8 @@ from infra.cli import app
 from pdk_assets.dryrun import DryRunResult, dry_run
 from pdk_assets.labels import SKIP_HIDDEN, SKIP_UNREADABLE
 from pdk_assets.local import LocalTorchServe
-from pdk_assets.manifest import EXAMPLES_DIR, load_manifest
+from pdk_assets.manifest import EXAMPLES_DIR, load_examples, load_manifest
+from pdk_assets.samples import load_samples
 from pdk_assets.synthetic import request_images, write_dataset
 
 pytestmark = pytest.mark.slow
@@ -48,7 +50,71 @@ def _fake_torchserve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> subproc
     return other
 
 
-def test_dry_run_trains_serves_and_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _check_dog_cat(result: DryRunResult, workdir: Path) -> None:
+    assert result.items == 16
+    assert result.skipped == {SKIP_HIDDEN: 1, SKIP_UNREADABLE: 1}
+    assert result.model_info["name"] == "dogs-and-cats"
+    bucket = workdir / "bucket/models/dogs-and-cats"
+    assert (bucket / "model-store/dogs-and-cats.mar").is_file()
+    images = [p for p in result.predictions if p.expected is not None]
+    assert len(images) == 5
+    assert all(p.status == 200 for p in images)
+    # Separable synthetic classes and seeded local training: every fresh image is right, and
+    # base64 with coreutils' line breaks decodes (FIX: it was a 400).
+    assert [MANIFEST.classes[p.predicted] for p in images] == [p.expected for p in images]
+    (large,) = [p for p in result.predictions if p.request.endswith("MB JPEG")]
+    assert large.status == 200 and large.predicted in (0, 1)
+    bad = {p.request: p for p in result.predictions if p.expected_status != 200}
+    assert set(bad) >= {"20000x20000 PNG", "not an image"}
+    assert "not a decodable image" in bad["not an image"].answer["message"]
+    assert "400000000 pixels" in bad["20000x20000 PNG"].answer["message"]
+
+
+def _check_taxi(result: DryRunResult, workdir: Path) -> None:
+    """The served model beats predicting the training mean on held-out synthetic trips."""
+    taxi = load_manifest(EXAMPLES_DIR / "taxi")
+    samples = load_samples(taxi)
+    assert result.items == 3  # two yellow-taxi files and the FHV file (names only)
+    assert result.model_info["name"] == "taxi-travel-time"
+    sys.path.insert(0, str(taxi.experiment_dir))
+    try:
+        import data as taxi_data  # type: ignore[import-not-found]
+
+        trips = taxi_data.load_trips(workdir / "data")
+    finally:
+        sys.path.pop(0)
+        for name in ("data", "features"):
+            sys.modules.pop(name, None)
+    # Bad rows are dropped and counted, the FHV file is rejected by its columns.
+    assert set(trips.dropped) == {"missing value", "non-positive duration", "outside the city"}
+    assert list(trips.rejected) == ["fhv_tripdata_2024-01.csv"]
+    train, _ = taxi_data.split(trips, 0.2)
+    mean = float(trips.seconds[train].mean())  # the baseline: the training set's mean
+    (held,) = [p for p in result.predictions if p.request.startswith(samples.HELD_OUT)]
+    assert held.status == 200
+    _, seconds = samples.held_out()
+    predicted = held.answer["predictions"]
+    assert len(predicted) == len(seconds)
+    model_mae = statistics.fmean(abs(p - s) for p, s in zip(predicted, seconds, strict=True))
+    baseline_mae = statistics.fmean(abs(mean - s) for s in seconds)
+    assert model_mae < 0.5 * baseline_mae, (model_mae, baseline_mae)
+    bad = {p.request: p for p in result.predictions if p.expected_status != 200}
+    assert "outside New York City" in bad["drop-off at (0, 0)"].answer["message"]
+    assert "trip_distance is missing" in bad["no trip_distance"].answer["message"]
+
+
+CHECKS = {"dog-cat": _check_dog_cat, "taxi": _check_taxi}
+
+
+def test_every_example_has_its_dry_run_checks() -> None:
+    assert sorted(CHECKS) == [manifest.name for manifest in load_examples()]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_dry_run_trains_serves_and_answers(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = load_manifest(EXAMPLES_DIR / name)
     seen: dict[str, int] = {}
     # FIX: the dry run failed with "TorchServe is already running" beside another TorchServe.
     other = _fake_torchserve(tmp_path, monkeypatch)
@@ -59,45 +125,31 @@ def test_dry_run_trains_serves_and_answers(tmp_path: Path, monkeypatch: pytest.M
         assert _group_alive(server.process.pid)
 
     output = io.StringIO()
+    workdir = tmp_path / "run"
     try:
         result = dry_run(
-            MANIFEST,
+            manifest,
             console=Console(file=output, width=160),
-            workdir=tmp_path / "run",
+            workdir=workdir,
             after_ready=while_serving,
         )
     finally:
         other.kill()
         other.wait()
-    assert result.items == 16
-    assert result.skipped == {SKIP_HIDDEN: 1, SKIP_UNREADABLE: 1}
-    assert result.model_info["name"] == "dogs-and-cats"
-    bucket = tmp_path / "run" / "bucket/models/dogs-and-cats"
-    assert (bucket / "model-store/dogs-and-cats.mar").is_file()
-
-    images = [p for p in result.predictions if p.expected is not None]
-    assert len(images) == 5
-    assert all(p.status == 200 for p in images)
-    (large,) = [p for p in result.predictions if p.request.endswith("MB JPEG")]
-    assert large.status == 200 and large.predicted in (0, 1)
-    # Separable synthetic classes and seeded local training: every fresh image is right, and
-    # base64 with coreutils' line breaks decodes (FIX: it was a 400).
-    assert [MANIFEST.classes[p.predicted] for p in images] == [p.expected for p in images]
+    assert result.model_info["example"] == name
+    # The handler contract, for every example: malformed requests get 400 with a message, and
+    # never a 5xx (FIX: an empty body and invalid JSON were 503 "Prediction failed", and a body
+    # over TorchServe's default max_request_size an empty 413 or a reset).
+    statuses = {p.request: (p.status, p.expected_status) for p in result.predictions}
+    assert all(got == wanted for got, wanted in statuses.values()), statuses
     bad = {p.request: p for p in result.predictions if p.expected_status != 200}
-    # FIX: an empty body and invalid JSON were 503 "Prediction failed", a PNG declaring
-    # 20000x20000 pixels a 503, and a body over TorchServe's default max_request_size an empty
-    # 413 or a reset (a 5-8 MB JPEG in base64).
-    assert {name: p.status for name, p in bad.items()} == {
-        name: p.expected_status for name, p in bad.items()
-    }
-    assert set(bad) >= {"empty body", "invalid JSON", "20000x20000 PNG", "not an image"}
-    (oversized,) = [p for name, p in bad.items() if name.startswith("oversized")]
-    assert oversized.status == 400
-    assert "at most 16 MiB per request" in oversized.answer["message"]
+    assert set(bad) >= {"empty body", "invalid JSON", "no instances", "empty instances"}
     assert "empty request body" in bad["empty body"].answer["message"]
     assert "not valid JSON" in bad["invalid JSON"].answer["message"]
-    assert "not a decodable image" in bad["not an image"].answer["message"]
-    assert "400000000 pixels" in bad["20000x20000 PNG"].answer["message"]
+    (oversized,) = [p for name, p in bad.items() if name.startswith("oversized")]
+    limit = manifest.serving.max_request_mb
+    assert f"at most {limit} MiB per request" in oversized.answer["message"]
+    CHECKS[name](result, workdir)
 
     assert not _group_alive(seen["pid"]), "TorchServe must be stopped after the run"
     text = output.getvalue()

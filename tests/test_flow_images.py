@@ -239,3 +239,34 @@ def test_images_run_as_a_numeric_non_root_user(kind: str) -> None:
     assert uid.isdigit() and int(uid) != 0 and (not gid or int(gid) != 0)
     last_user = max(i for i, line in enumerate(lines) if line.startswith("USER "))
     assert not any(line.startswith("RUN ") for line in lines[last_user:])
+
+
+def test_each_example_has_its_own_tags_and_only_its_changes_move_them(tmp_path: Path) -> None:
+    """On this repository's real build inputs: every example gets tags of its own, and a change
+    inside one example moves that example's tags only."""
+    from infra.plan.stackfiles import REPO_ROOT
+    from pdk_assets.manifest import load_examples
+
+    names = [manifest.name for manifest in load_examples()]
+    assert len(names) >= 2
+    for folder in ("images", "pdk_assets", "examples"):
+        shutil.copytree(
+            REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+
+    def tags() -> dict[tuple[str, str], str]:
+        return {
+            (name, kind): content_tag(tmp_path, build_inputs(kind, name), {"EXAMPLE": name})
+            for name in names
+            for kind in KINDS
+        }
+
+    before = tags()
+    assert len(set(before.values())) == len(before)
+    changed = tmp_path / "examples" / names[-1] / "example.yaml"
+    changed.write_text(changed.read_text() + "\n# a change\n")
+    after = tags()
+    assert {key for key in before if before[key] != after[key]} == {
+        (names[-1], kind) for kind in KINDS
+    }

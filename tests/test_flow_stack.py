@@ -14,8 +14,8 @@ from infra.flow.images import build_inputs, content_tag
 from infra.plan.engine import run_program
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 from pdk_assets import env as container_env
-from pdk_assets.manifest import load_manifest
-from tests.conftest import STACKS, depends_on, only_problem, resource
+from pdk_assets.manifest import load_examples, load_manifest
+from tests.conftest import STACKS, TARGET_OF, depends_on, only_problem, resource
 
 FLOW_STACKS = [s for s in STACKS if load_config(s, *read_stack(s)).flow.enabled]
 MANIFEST = load_manifest(REPO_ROOT / "examples" / "dog-cat" / "example.yaml")
@@ -287,3 +287,50 @@ def test_the_stacks_pipeline_specs_round_trip_through_the_protobuf(
     for pipeline in dynamic(snapshots[stack], "MldmPipeline"):
         spec = pipeline["inputs"]["spec"]
         assert _round_trip(spec) == spec, pipeline["name"]
+
+
+# --- every example on every target -----------------------------------------------------------
+
+EXAMPLES = [manifest.name for manifest in load_examples()]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_plans_every_example(stack: str, example: str) -> None:
+    """``flowExample`` selects the example; its images, project, repo and pipelines follow
+    from its manifest alone, on every target (a NodePort stack gets the addresses it needs)."""
+    raw, secret = read_stack(stack)
+    overrides = {
+        "flowEnabled": "true",
+        "flowExample": example,
+        "flowMldmAddress": "localhost:30080",
+        "flowMldeUrl": "http://localhost:30081",
+    }
+    if TARGET_OF[stack] == "existing" and not raw.get("registry"):
+        overrides["registry"] = "localhost:5001/pdk"
+    config = load_config(stack, {**raw, **overrides}, secret)
+    snapshot = run_program(stack, config).to_dict()
+    manifest = load_manifest(REPO_ROOT / "examples" / example)
+    pipelines = {r["name"]: r["inputs"] for r in dynamic(snapshot, "MldmPipeline")}
+    train = pipelines["flow-train-pipeline"]["spec"]
+    deploy = pipelines["flow-deploy-pipeline"]["spec"]
+    assert train["pipeline"]["name"] == manifest.mldm.train_pipeline
+    assert deploy["pipeline"]["name"] == manifest.mldm.deploy_pipeline
+    assert train["input"]["pfs"]["repo"] == manifest.mldm.repo
+    assert train["transform"]["cmd"] == container_env.train_command(manifest)
+    assert deploy["transform"]["cmd"] == container_env.deploy_command(manifest, wait=True)
+    for kind, spec in (("train", train), ("deploy", deploy)):
+        tag = resource(snapshot, f"flow-images-{kind}")["inputs"]["tags"][0]
+        assert spec["transform"]["image"] == tag
+        assert tag.rsplit(":", 1)[1].startswith(f"{example}-")
+        assert resource(snapshot, f"flow-images-{kind}")["inputs"]["buildArgs"] == {
+            "EXAMPLE": example
+        }
+    (repo,) = dynamic(snapshot, "MldmRepo")
+    assert repo["inputs"]["repo"] == manifest.mldm.repo
+    (project,) = dynamic(snapshot, "MldeProject")
+    assert project["inputs"]["project"] == manifest.mlde.project
+    from tests.test_flow_pipelines import _round_trip
+
+    for spec in (train, deploy):
+        assert _round_trip(spec) == spec

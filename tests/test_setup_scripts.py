@@ -84,7 +84,7 @@ def test_database_script_waits_for_the_server(snapshots: dict[str, Any], tmp_pat
 MC_ATTACHED = """\
 case "$*" in
   "admin policy attach"*) echo "policy change is already in effect" >&2; exit 1 ;;
-  "admin user info"*) echo "Policy: pdk-mldm pdk-mlde pdk-kserve" ;;
+  "admin user info"*) echo "Policy: pdk-mldm pdk-mlde pdk-kserve pdk-flow" ;;
 esac"""
 MC_BROKEN = """\
 case "$*" in

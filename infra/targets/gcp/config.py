@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from infra.config import MISSING, NodePoolConfig, Problem, RuleContext, TargetSection
 from infra.config import pool_size_problems as _pool_sizes
@@ -72,7 +73,9 @@ def _project(value: str) -> str:
 
 def _region(value: str) -> str:
     if not _REGION.match(value):
-        raise fail("is not a GCP region", "e.g. us-central1, europe-west4", "gcloud compute regions list")
+        raise fail(
+            "is not a GCP region", "e.g. us-central1, europe-west4", "gcloud compute regions list"
+        )
     return value
 
 
@@ -85,7 +88,9 @@ def _zone(value: str) -> str:
 def _machine(value: str) -> str:
     if not _MACHINE.match(value):
         raise fail(
-            "is not a machine type", "e.g. e2-standard-8, n1-standard-8", "gcloud compute machine-types list"
+            "is not a machine type",
+            "e.g. e2-standard-8, n1-standard-8",
+            "gcloud compute machine-types list",
         )
     return value
 
@@ -190,7 +195,9 @@ class GcpConfig(Model):
         description="ID of the GCP project everything is created in; never read from the "
         "environment. Required on gcp.",
     )
-    region: Region = Field("us-central1", description="Region of the subnet, Cloud SQL, buckets and registry.")
+    region: Region = Field(
+        "us-central1", description="Region of the subnet, Cloud SQL, buckets and registry."
+    )
     zone: Zone = Field(
         "us-central1-c",
         description="Zone of a zonal cluster, of the GPU pool and of Filestore; in gcpRegion. "
@@ -242,8 +249,8 @@ class GcpConfig(Model):
     existing_services_range: ResourceName = Field(
         "", description="Secondary range name of gcpExistingSubnetwork for Services."
     )
-    cpu: GcpCpuPool = Field(default_factory=GcpCpuPool)  # type: ignore[arg-type]
-    gpu: GcpGpuPool = Field(default_factory=GcpGpuPool)  # type: ignore[arg-type]
+    cpu: GcpCpuPool = Field(default_factory=GcpCpuPool)
+    gpu: GcpGpuPool = Field(default_factory=GcpGpuPool)
     db_version: DbVersion = Field("POSTGRES_16", description="Cloud SQL PostgreSQL version.")
     db_tier: str = Field(
         "db-custom-2-7680",
@@ -255,7 +262,9 @@ class GcpConfig(Model):
         description="Cloud SQL edition, set explicitly: PostgreSQL 16 otherwise defaults to "
         "ENTERPRISE_PLUS, which rejects db-custom tiers.",
     )
-    db_disk_size: DiskSize = Field(20, description="Initial Cloud SQL SSD size in GB; it grows automatically.")
+    db_disk_size: DiskSize = Field(
+        20, description="Initial Cloud SQL SSD size in GB; it grows automatically."
+    )
     db_high_availability: bool = Field(
         False,
         description="A standby in a second zone (REGIONAL availability); twice the cost.",
@@ -333,13 +342,13 @@ def api_access_named(ctx: RuleContext[GcpConfig]) -> list[Problem]:
         ]
     try:
         source_ranges(access)
-    except Exception as error:  # the shared parser raises the pdk error
-        context = getattr(error, "context", None) or {}
+    except PydanticCustomError as error:
+        context = error.context or {}
         return [
             _problem(
                 "gcpApiAccessCidrs",
                 access,
-                str(getattr(error, "message", lambda: error)()),
+                error.message(),
                 str(context.get("allowed", "")),
                 str(context.get("fix", "")),
             )

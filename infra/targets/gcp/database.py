@@ -107,9 +107,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 ),
                 user_labels=dict(args.labels),
             ),
-            opts=naming.stateful(
-                pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
-            ),
+            opts=naming.stateful(pulumi.ResourceOptions(parent=self, depends_on=list(args.after))),
         )
         # ABANDON: Postgres refuses to drop a user that owns objects, and the API cannot drop
         # it either; both go with the instance (sql.User docstring).

@@ -61,9 +61,7 @@ class FilestoreSharedFilesystem(pulumi.ComponentResource):
                 )
             ],
             deletion_protection_enabled=not naming.ephemeral,
-            opts=naming.stateful(
-                pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
-            ),
+            opts=naming.stateful(pulumi.ResourceOptions(parent=self, depends_on=list(args.after))),
         )
         self.address = instance.networks.apply(
             lambda networks: (networks[0].ip_addresses or [""])[0]
@@ -80,9 +78,7 @@ class FilestoreSharedFilesystem(pulumi.ComponentResource):
                 namespaces=args.namespaces,
                 depends_on=[instance],
             ),
-            opts=pulumi.ResourceOptions.merge(
-                args.kubernetes, pulumi.ResourceOptions(parent=self)
-            ),
+            opts=pulumi.ResourceOptions.merge(args.kubernetes, pulumi.ResourceOptions(parent=self)),
         )
         self.shared_fs = volumes.shared_fs
         self.register_outputs({"address": self.address, "share": SHARE})

@@ -86,7 +86,7 @@ class WorkloadIdentities(pulumi.ComponentResource):
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("pdk:gcp:WorkloadIdentities", name, None, opts)
-        naming, project = args.naming, args.project
+        project = args.project
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
         self.access = {}
         for workload, grant in GRANTS.items():
@@ -125,7 +125,9 @@ class WorkloadIdentities(pulumi.ComponentResource):
         )
         self.register_outputs(
             {
-                **{w: a.service_account_annotations[GSA_ANNOTATION] for w, a in self.access.items()},
+                **{
+                    w: a.service_account_annotations[GSA_ANNOTATION] for w, a in self.access.items()
+                },
                 "sqlproxy": proxy.email,
             }
         )

@@ -99,9 +99,7 @@ class Network(pulumi.ComponentResource):
             target_service_accounts=[args.node_service_account],
             opts=child,
         )
-        self.register_outputs(
-            {"network": self.network_id, "subnetwork": self.subnetwork_id}
-        )
+        self.register_outputs({"network": self.network_id, "subnetwork": self.subnetwork_id})
 
     def _create(
         self, name: str, args: NetworkArgs, naming: Naming, child: pulumi.ResourceOptions

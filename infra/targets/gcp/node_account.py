@@ -34,7 +34,9 @@ class NodeServiceAccount(pulumi.ComponentResource):
     email: pulumi.Output[str]
     member: pulumi.Output[str]
 
-    def __init__(self, name: str, args: NodeAccountArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: NodeAccountArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("pdk:gcp:NodeServiceAccount", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
         account = gcp.serviceaccount.Account(

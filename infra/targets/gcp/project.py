@@ -58,7 +58,9 @@ class ProjectApis(pulumi.ComponentResource):
 
     services: list[gcp.projects.Service]
 
-    def __init__(self, name: str, args: ProjectApisArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: ProjectApisArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("pdk:gcp:ProjectApis", name, None, opts)
         self.services = [
             gcp.projects.Service(

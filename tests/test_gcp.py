@@ -22,6 +22,7 @@ import pytest
 from infra.config import load_config
 from infra.contract import WORKLOAD_SERVICE_ACCOUNTS
 from infra.naming import Naming
+from infra.plan.diff import diff_snapshots
 from infra.plan.engine import MOCK_SECRET_PREFIX, run_program
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 from infra.platform.values import RELEASE
@@ -116,6 +117,11 @@ def test_clients_reach_the_database_through_the_auth_proxy(gcp: dict[str, Any]) 
     assert values["global"]["postgresql"]["postgresqlHost"] == host
     # The chart does not point MLDE at the proxy by itself.
     assert values["determined"]["db"]["hostAddress"] == host
+    wiring = resource(gcp, "wiring-config")["inputs"]["data"]
+    assert wiring["db_host"] == host
+    # The proxy speaks plain Postgres in the cluster and TLS to the instance.
+    assert wiring["db_connection_string"].endswith(f"@{host}:5432/determined?sslmode=disable")
+    assert values["global"]["postgresql"]["postgresqlSSL"] == "disable"
     assert values["deployTarget"] == "GOOGLE"
     assert values["pachd"]["storage"] == {"google": {"bucket": "pdk-gcp-mldm"}}
     assert values["determined"]["checkpointStorage"]["type"] == "gcs"
@@ -495,6 +501,49 @@ def test_bigger_gpu_machine_reaches_the_pool_and_mlde() -> None:
     assert config["guestAccelerators"][0]["count"] == 2
     values = releases(plan)["mldm-release"]["values"]
     assert values["determined"]["maxSlotsPerPod"] == 2
+
+
+# --- diff against aws -----------------------------------------------------------------------
+
+
+def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
+    snapshots: dict[str, dict[str, Any]],
+) -> None:
+    """``pdk diff aws gcp``: what is added or removed is the target's (and the device plugin
+    GKE makes unnecessary); what changes in the platform is where it points."""
+    aws, gcp = snapshots["aws"], snapshots[STACK]
+    diff = diff_snapshots(aws, gcp, hide_identity=True)
+    by_name = {r["name"]: r for r in aws["resources"] + gcp["resources"]}
+
+    def top(name: str) -> str:
+        while by_name[name]["parent"]:
+            name = by_name[name]["parent"]
+        return name
+
+    assert {top(r["name"]) for r in diff.added} == {"cluster"}
+    removed = {r["name"] for r in diff.removed if top(r["name"]) != "cluster"}
+    assert removed == {"gpu", "gpu-device-plugin"}
+    assert {c.name for c in diff.changed} == {
+        "flow-deploy-pipeline",
+        "flow-images-deploy",
+        "flow-images-train",
+        "flow-train-pipeline",
+        "mldm-release",
+        "mldm-tasks-default",
+        "mldm-tasks-gpu-pool",
+        "wiring-config",
+        "wiring-models-sa",
+    }
+    # The same stack at two commits still shows a renamed provider: it replaces everything.
+    renamed = json.loads(json.dumps(gcp).replace("cluster-gke-provider", "cluster-k8s"))
+    for resource_ in renamed["resources"]:
+        if resource_["name"] == "cluster-k8s":
+            resource_["type"] = "pulumi:providers:kubernetes"
+    assert any(
+        change.path == "provider"
+        for c in diff_snapshots(gcp, renamed).changed
+        for change in c.changes
+    )
 
 
 # --- import cost --------------------------------------------------------------------------------

@@ -33,6 +33,21 @@ def is_identity_change(change: Change) -> bool:
     return change.path.endswith(IDENTITY_LABELS)
 
 
+def _is_target_internal(
+    change: Change, providers: dict[str, str], only_left: set[str], only_right: set[str]
+) -> bool:
+    """Between two stacks, changes that only restate what the resource lists already show:
+    a Kubernetes provider of another name (each target names its cluster's provider), or a
+    dependency on a resource that exists on one side only (already listed as added or removed)."""
+    if change.path == "provider":
+        kinds = {providers.get(str(change.before)), providers.get(str(change.after))}
+        return kinds == {"pulumi:providers:kubernetes"}
+    if change.path.startswith("dependsOn."):
+        name = change.path.removeprefix("dependsOn.")
+        return name in (only_left if change.before else only_right)
+    return False
+
+
 @dataclass
 class PlanDiff:
     """What turning snapshot ``left`` into snapshot ``right`` would add, remove and change."""
@@ -113,17 +128,28 @@ def diff_snapshots(
 ) -> PlanDiff:
     """Compares two ``Snapshot.to_dict()`` documents; resources match on (type, name).
 
-    ``hide_identity`` drops changes to ``IDENTITY_LABELS`` and counts them in ``hidden``.
+    ``hide_identity`` (two different stacks) drops changes to ``IDENTITY_LABELS``, a renamed
+    Kubernetes provider and dependencies on one-sided resources, and counts them in ``hidden``.
     """
     result = PlanDiff(left=str(left.get("stack")), right=str(right.get("stack")))
     before = {(r["type"], r["name"]): r for r in left.get("resources", [])}
     after = {(r["type"], r["name"]): r for r in right.get("resources", [])}
     result.added = [after[key] for key in sorted(after.keys() - before.keys())]
     result.removed = [before[key] for key in sorted(before.keys() - after.keys())]
+    providers = {
+        name: typ for typ, name in (*before, *after) if typ.startswith("pulumi:providers:")
+    }
+    only_left = {name for _, name in before.keys() - after.keys()}
+    only_right = {name for _, name in after.keys() - before.keys()}
     for key in sorted(before.keys() & after.keys()):
         changes = _compare(_comparable(before[key]), _comparable(after[key]))
         if hide_identity:
-            kept = [change for change in changes if not is_identity_change(change)]
+            kept = [
+                change
+                for change in changes
+                if not is_identity_change(change)
+                and not _is_target_internal(change, providers, only_left, only_right)
+            ]
             result.hidden += len(changes) - len(kept)
             changes = kept
         if changes:

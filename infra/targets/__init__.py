@@ -11,6 +11,8 @@ from __future__ import annotations
 from infra.targets.aws import config as aws_config
 from infra.targets.aws import mocks as aws_mocks
 from infra.targets.existing import config as existing_config
+from infra.targets.gcp import config as gcp_config
+from infra.targets.gcp import mocks as gcp_mocks
 from infra.targets.spec import OfflineMocks, TargetSpec, lazy
 
 __all__ = ["TARGETS", "OfflineMocks", "TargetSpec"]
@@ -35,6 +37,16 @@ TARGETS: dict[str, TargetSpec] = {
             mocks=aws_mocks.MOCKS,
             plan_fields=aws_mocks.PLAN_FIELDS,
             cleanup=lazy("infra.targets.aws.leaks:find_leaks"),
+        ),
+        TargetSpec(
+            name="gcp",
+            summary="a new GKE cluster with its VPC, Cloud SQL, GCS, Filestore and Artifact "
+            "Registry.",
+            section=gcp_config.SECTION,
+            build=lazy("infra.targets.gcp.target:build"),
+            provider_type="pulumi:providers:gcp",
+            mocks=gcp_mocks.MOCKS,
+            plan_fields=gcp_mocks.PLAN_FIELDS,
         ),
     )
 }

@@ -137,7 +137,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             password=password.result,
             databases=DATABASES,
             ready=[user, *databases],
-            sslmode="require",
+            # Clients talk to the in-cluster Auth Proxy, which speaks plain Postgres and carries
+            # the connection to the instance over TLS itself.
+            sslmode="disable",
             cloud_sql=CloudSqlProxy(
                 connection_name=instance.connection_name,
                 service_account=args.proxy_service_account,

@@ -64,7 +64,7 @@ def test_plan_prints_components_counts_and_outputs() -> None:
 def test_unknown_stack_lists_the_known_ones() -> None:
     result = pdk("plan", "-s", "staging")
     assert result.returncode == 2
-    assert "Unknown stack 'staging'. Known stacks: aws, local, onprem." in result.stderr
+    assert "Unknown stack 'staging'. Known stacks: aws, gcp, local, onprem." in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

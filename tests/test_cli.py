@@ -153,7 +153,7 @@ def test_diff_needs_two_stacks_or_a_ref() -> None:
 
 
 def test_stacks_and_config_keys() -> None:
-    assert pdk("stacks").stdout.split() == ["aws", "local", "onprem"]
+    assert pdk("stacks").stdout.split() == ["aws", "gcp", "local", "onprem"]
     keys = pdk("config-keys").stdout
     assert "pdk-deployer:sharedFsNfsServer" in keys and "(required)" in keys
 

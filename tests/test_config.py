@@ -38,7 +38,7 @@ def test_strings_from_pulumi_are_coerced_to_types() -> None:
 def test_missing_required_key() -> None:
     message = only_problem({})
     assert message.startswith("pdk-deployer:target = (not set): is required and not set.")
-    assert "Allowed: existing, aws." in message
+    assert "Allowed: existing, aws, gcp." in message
     assert "pulumi config set target existing --stack test" in message
 
 

@@ -102,6 +102,9 @@ def test_database_edition_backups_and_protection(gcp: dict[str, Any]) -> None:
 def test_database_user_password_is_generated_and_secret(gcp: dict[str, Any]) -> None:
     user = one(gcp, "gcp:sql/user:User")
     assert user["inputs"]["password"] == "[secret]"
+    generator = resource(gcp, "cluster-postgres-password")
+    assert generator["type"] == "random:index/randomPassword:RandomPassword"
+    assert generator["name"] in user["dependencies"]
     assert user["inputs"]["deletionPolicy"] == "ABANDON"
     names = sorted(d["inputs"]["name"] for d in of_type(gcp, "gcp:sql/database:Database"))
     assert names == ["determined", "dex", "pachyderm"]

@@ -49,6 +49,8 @@ def run_script(tmp_path: Path, script: str, env: dict[str, str]) -> tuple[int, l
 def test_database_script_creates_only_missing_databases(
     snapshots: dict[str, Any], stack: str, tmp_path: Path
 ) -> None:
+    if not any(r["name"] == "cluster-postgres-databases" for r in snapshots[stack]["resources"]):
+        pytest.skip("the target creates the databases through its cloud's API")
     container = job_container(snapshots[stack], "cluster-postgres-databases")
     (tmp_path / "bin").mkdir()
     fake(tmp_path / "bin", "pg_isready", "exit 0")

@@ -83,8 +83,6 @@ MOCKS = OfflineMocks(
         "gcp:sql/databaseInstance:DatabaseInstance": _sql_instance,
         "gcp:filestore/instance:Instance": _filestore,
         "gcp:artifactregistry/repository:Repository": _repository,
-        # The random suffix of the Cloud SQL instance's name.
-        "random:index/randomId:RandomId": lambda *_: {"hex": "a1b2c3"},
     },
     calls={
         "gcp:organizations/getClientConfig:getClientConfig": lambda _: {

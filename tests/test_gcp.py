@@ -126,7 +126,7 @@ def test_clients_reach_the_database_through_the_auth_proxy(gcp: dict[str, Any]) 
     assert wiring["db_connection_string"].endswith(f"@{host}:5432/determined?sslmode=disable")
     assert values["global"]["postgresql"]["postgresqlSSL"] == "disable"
     assert values["deployTarget"] == "GOOGLE"
-    assert values["pachd"]["storage"] == {"google": {"bucket": "pdk-gcp-mldm"}}
+    assert values["pachd"]["storage"] == {"storageURL": "gs://pdk-gcp-mldm"}
     assert values["determined"]["checkpointStorage"]["type"] == "gcs"
 
 
@@ -176,7 +176,8 @@ def test_cluster_settings(gcp: dict[str, Any]) -> None:
     inputs = cluster["inputs"]
     assert inputs["location"] == "us-central1-c"
     assert inputs["releaseChannel"] == {"channel": "REGULAR"}
-    assert inputs["minMasterVersion"] == "1.33"
+    raw, secret = read_stack(STACK)
+    assert inputs["minMasterVersion"] == load_config(STACK, raw, secret).kubernetes_version
     assert inputs["workloadIdentityConfig"] == {"workloadPool": POOL}
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
     assert inputs["enableShieldedNodes"] is True

@@ -55,6 +55,13 @@ def test_api_access_cidr_that_does_not_parse() -> None:
     assert "not a network in CIDR notation" in message
 
 
+def test_api_open_to_everyone_is_a_warning() -> None:
+    config = load_config("test", {**GCP, "gcpApiAccessCidrs": "0.0.0.0/0"})
+    (warning,) = [w for w in config.warnings if w.key == "gcpApiAccessCidrs"]
+    assert "0.0.0.0/0 lets anyone on the internet reach the GKE API endpoint" in warning.render()
+    assert not [w for w in load_config("test", GCP).warnings if w.key == "gcpApiAccessCidrs"]
+
+
 def test_zone_outside_the_region() -> None:
     message = only_problem({**GCP, "gcpZone": "europe-west4-a"})
     assert (

@@ -17,8 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from infra.config import MISSING, NodePoolConfig, Problem, RuleContext, TargetSection
 from infra.config import pool_size_problems as _pool_sizes
-from infra.config.problems import ignored, rm_fix, set_fix
-from infra.config.types import DiskSize, Model, NodeCount, fail, source_ranges
+from infra.config.problems import ignored, rm_fix, set_fix, warning
+from infra.config.types import DiskSize, Model, NodeCount, fail, source_ranges, split_list
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+[0-9]+)-[a-z]$")
@@ -356,6 +356,24 @@ def api_access_named(ctx: RuleContext[GcpConfig]) -> list[Problem]:
     return []
 
 
+def api_open_to_the_internet(ctx: RuleContext[GcpConfig]) -> list[Problem]:
+    """A warning, not an error: a demo may want it, but it should be a decision."""
+    access = ctx.section.api_access_cidrs
+    everyone = [cidr for cidr in split_list(access) if cidr in ("0.0.0.0/0", "::/0")]
+    if not everyone:
+        return []
+    return [
+        warning(
+            "gcpApiAccessCidrs",
+            access,
+            f"{everyone[0]} lets anyone on the internet reach the GKE API endpoint (requests "
+            "still need Google credentials, but the endpoint is open to scans and exploits)",
+            "your address or VPN range, e.g. 203.0.113.7/32",
+            set_fix(ctx.stack, "gcpApiAccessCidrs", "<your-ip>/32"),
+        )
+    ]
+
+
 def pool_sizes(ctx: RuleContext[GcpConfig]) -> list[Problem]:
     gcp = ctx.section
     problems = _pool_sizes(ctx.stack, gcp.cpu, "gcpCpu")
@@ -592,6 +610,7 @@ SECTION = TargetSection(
         project_named,
         zone_in_region,
         api_access_named,
+        api_open_to_the_internet,
         pool_sizes,
         cpu_floor,
         gpu_machine,

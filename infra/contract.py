@@ -128,6 +128,9 @@ class CloudSqlProxy:
     """``PROJECT:REGION:INSTANCE``."""
     service_account: pulumi.Input[str]
     """Google service account (Workload Identity) the proxy runs as."""
+    private_ip: bool = True
+    """Connect to the instance's private IP. The chart's proxy (v2) otherwise dials the
+    public one, which a private-only instance does not have."""
 
 
 @dataclass(frozen=True)

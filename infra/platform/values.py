@@ -258,5 +258,8 @@ def pachyderm_values(
             "enabled": True,
             "connectionName": postgres.cloud_sql.connection_name,
             "serviceAccount": postgres.cloud_sql.service_account,
+            "privateIp": postgres.cloud_sql.private_ip,
+            # The chart sets none; the PDK GCP guide ran the proxy with these.
+            "resources": {"requests": {"cpu": "250m", "memory": "500Mi"}},
         }
     return values

@@ -5,16 +5,23 @@ CLI measures itself: importing Pulumi, the providers and the program ("import"),
 the program under the mock engine ("program"). The remainder is interpreter start-up, config
 validation and printing. Target: under 5 s per stack on a 2-core machine.
 
-Usage: python benchmarks/plan_time.py [--runs N]
+With ``--against REF`` the same stacks are also planned by the program as it was at git REF
+(extracted to a temporary folder), alternating run by run so both see the same machine load, and
+each stack gets a ratio of medians (this tree / REF): the before/after check of a refactoring.
+
+Usage: python benchmarks/plan_time.py [--runs N] [--against REF]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,11 +33,12 @@ from infra.plan.stackfiles import known_stacks  # noqa: E402
 TARGET_SECONDS = 5.0
 
 
-def one_run(stack: str) -> tuple[float, dict[str, float]]:
+def one_run(stack: str, root: Path = ROOT) -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "infra.cli", "plan", "-s", stack, "--json", "--timings"],
-        cwd=ROOT,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
         capture_output=True,
         text=True,
         check=True,
@@ -47,7 +55,11 @@ def one_run(stack: str) -> tuple[float, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--against", help="git ref to compare with, run by run")
     args = parser.parse_args()
+    if args.against:
+        compare(args.against, args.runs)
+        return
 
     startup = []
     for _ in range(args.runs):
@@ -73,6 +85,34 @@ def main() -> None:
             f"{min(walls):>5.2f}s {max(walls):>5.2f}s  {verdict} (< {TARGET_SECONDS:.0f} s)"
         )
     print(f"slowest stack median: {worst:.2f} s = {worst / TARGET_SECONDS:.0%} of the target")
+
+
+def compare(ref: str, runs: int) -> None:
+    """Median wall, import and program time per stack, this tree against ``ref``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref], capture_output=True, check=True
+    )
+    with tempfile.TemporaryDirectory(prefix="pdk-bench-") as folder:
+        with tempfile.TemporaryFile() as tar_file:
+            tar_file.write(archive.stdout)
+            tar_file.seek(0)
+            with tarfile.open(fileobj=tar_file) as tar:
+                tar.extractall(folder, filter="data")
+        trees = {ref: Path(folder), "this tree": ROOT}
+        print(f"{'stack':<10} {'tree':<12} {'wall':>7} {'import':>7} {'program':>8}  ratio")
+        for stack in known_stacks():
+            measured: dict[str, list[tuple[float, dict[str, float]]]] = {t: [] for t in trees}
+            for _ in range(runs):
+                for name, root in trees.items():
+                    measured[name].append(one_run(stack, root))
+            walls = {name: statistics.median(w for w, _ in m) for name, m in measured.items()}
+            for name, m in measured.items():
+                imports = statistics.median(t["import"] for _, t in m)
+                program = statistics.median(t["program"] for _, t in m)
+                print(
+                    f"{stack:<10} {name[:12]:<12} {walls[name]:>6.2f}s {imports:>6.2f}s "
+                    f"{program:>7.2f}s  {walls[name] / walls[ref]:.2f}"
+                )
 
 
 if __name__ == "__main__":

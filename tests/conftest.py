@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -136,3 +137,38 @@ contexts: [{name: lab-admin, context: {cluster: lab, user: admin}}]
 current-context: lab-admin
 """
 """A valid kubeconfig with one context, ``lab-admin``."""
+
+
+@functools.cache
+def plan_variant(stack: str, **overrides: str) -> dict[str, Any]:
+    """``stack``'s snapshot with some keys overridden (text values, as Pulumi passes them),
+    planned once per distinct variant per session."""
+    from infra.plan.engine import run_program
+    from infra.plan.stackfiles import read_stack
+
+    raw, secret = read_stack(stack)
+    config = load_config(stack, {**raw, **overrides}, secret)
+    return run_program(stack, config).to_dict()
+
+
+def of_type(snapshot: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    """Every resource of type ``token``."""
+    return [r for r in snapshot["resources"] if r["type"] == token]
+
+
+def by_kind(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The manifests of every Kubernetes object of ``kind``."""
+    return [manifest for _, manifest in k8s_objects(snapshot) if manifest["kind"] == kind]
+
+
+def pipeline_round_trip(spec: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline spec after a trip through Pachyderm's CreatePipelineRequest protobuf: what
+    the protobuf does not keep is missing from the result."""
+    import betterproto
+    from pachyderm_sdk.api.pps import CreatePipelineRequest
+
+    request = CreatePipelineRequest().from_dict(spec)
+    result: dict[str, Any] = request.to_dict(
+        casing=betterproto.Casing.SNAKE, include_default_values=False
+    )
+    return result

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-from functools import cache
 from typing import Any
 
 import pytest
@@ -18,29 +17,21 @@ import pytest
 from infra.config import load_config
 from infra.contract import WORKLOAD_SERVICE_ACCOUNTS
 from infra.naming import Naming
-from infra.plan.engine import run_program
 from infra.plan.stackfiles import read_stack
 from infra.targets.aws.mocks import ACCOUNT
 from infra.targets.aws.network import subnet_ranges
-from tests.conftest import depends_on, releases, resource
+from tests.conftest import depends_on, of_type, plan_variant, releases, resource
 
 STACK = "aws"
 
 
-@cache
-def variant(**overrides: Any) -> dict[str, Any]:
-    raw, secret = read_stack(STACK)
-    config = load_config(STACK, {**raw, **overrides}, secret)
-    return run_program(STACK, config).to_dict()
+def variant(**overrides: str) -> dict[str, Any]:
+    return plan_variant(STACK, **overrides)
 
 
 @pytest.fixture(scope="module")
 def aws(snapshots: dict[str, Any]) -> dict[str, Any]:
     return snapshots[STACK]
-
-
-def of_type(snapshot: dict[str, Any], token: str) -> list[dict[str, Any]]:
-    return [r for r in snapshot["resources"] if r["type"] == token]
 
 
 def policy(resource_: dict[str, Any], key: str = "policy") -> dict[str, Any]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import betterproto
 import pytest
-from pachyderm_sdk.api.pps import CreatePipelineRequest
 
 from infra.contract import SHARED_CLAIM, SHARED_MOUNT_PATH
 from infra.flow.pipelines import (
@@ -19,6 +17,7 @@ from infra.flow.pipelines import (
     pipeline_spec,
 )
 from infra.platform.wiring import PIPELINE_SECRET, PIPELINE_SECRET_KEYS
+from tests.conftest import pipeline_round_trip
 
 IMAGE = "registry.example.com/pdk/pdk-train:dog-cat-0123456789abcdef"
 GPU_TOLERATION = {
@@ -74,15 +73,10 @@ VARIANTS = {
 }
 
 
-def _round_trip(spec: dict[str, Any]) -> dict[str, Any]:
-    request = CreatePipelineRequest().from_dict(spec)
-    return request.to_dict(casing=betterproto.Casing.SNAKE, include_default_values=False)
-
-
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_spec_round_trips_through_create_pipeline_request(variant: str) -> None:
     spec = pipeline_spec(VARIANTS[variant], IMAGE)
-    assert _round_trip(spec) == spec
+    assert pipeline_round_trip(spec) == spec
 
 
 @pytest.mark.parametrize(
@@ -96,7 +90,7 @@ def test_spec_round_trips_through_create_pipeline_request(variant: str) -> None:
 )
 def test_round_trip_catches_what_the_protobuf_does_not_keep(bad: dict[str, Any]) -> None:
     spec = {**pipeline_spec(VARIANTS["minimal"], IMAGE), **bad}
-    assert _round_trip(spec) != spec
+    assert pipeline_round_trip(spec) != spec
 
 
 def test_spec_is_json_that_pachctl_reads() -> None:

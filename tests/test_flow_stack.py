@@ -282,11 +282,11 @@ def test_the_stacks_pipeline_specs_round_trip_through_the_protobuf(
     snapshots: dict[str, Any], stack: str
 ) -> None:
     """What the stack would send to pachd, not only what the builder makes in isolation."""
-    from tests.test_flow_pipelines import _round_trip
+    from tests.conftest import pipeline_round_trip
 
     for pipeline in dynamic(snapshots[stack], "MldmPipeline"):
         spec = pipeline["inputs"]["spec"]
-        assert _round_trip(spec) == spec, pipeline["name"]
+        assert pipeline_round_trip(spec) == spec, pipeline["name"]
 
 
 # --- every example on every target -----------------------------------------------------------
@@ -330,7 +330,7 @@ def test_every_stack_plans_every_example(stack: str, example: str) -> None:
     assert repo["inputs"]["repo"] == manifest.mldm.repo
     (project,) = dynamic(snapshot, "MldeProject")
     assert project["inputs"]["project"] == manifest.mlde.project
-    from tests.test_flow_pipelines import _round_trip
+    from tests.conftest import pipeline_round_trip
 
     for spec in (train, deploy):
-        assert _round_trip(spec) == spec
+        assert pipeline_round_trip(spec) == spec

@@ -82,3 +82,10 @@ def test_project_layout() -> None:
     ):
         assert (REPO_ROOT / path).exists(), path
     assert Path(REPO_ROOT / "__main__.py").read_text().strip().endswith("run()")
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Shared test helpers live in tests/conftest.py, so a test file can move or go alone."""
+    for path in sorted((REPO_ROOT / "tests").glob("test_*.py")):
+        text = path.read_text()
+        assert "from tests.test_" not in text and "import tests.test_" not in text, path.name

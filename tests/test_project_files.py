@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -87,5 +88,8 @@ def test_project_layout() -> None:
 def test_test_modules_do_not_import_each_other() -> None:
     """Shared test helpers live in tests/conftest.py, so a test file can move or go alone."""
     for path in sorted((REPO_ROOT / "tests").glob("test_*.py")):
-        text = path.read_text()
-        assert "from tests.test_" not in text and "import tests.test_" not in text, path.name
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("tests.test_"), path.name
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("tests.test_") for a in node.names), path.name

@@ -3,6 +3,8 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Custom-resource schemas for tests/test_custom_resources.py (npm packages, pinned by the lockfile).
+SCHEMAS := tests/schemas/node_modules/.installed-$(shell cksum tests/schemas/package-lock.json | cut -d' ' -f1)
 
 .PHONY: plan test lint golden bench
 
@@ -19,8 +21,20 @@ plan: $(STAMP)
 	$(VENV)/bin/pdk example run dog-cat --local
 	$(VENV)/bin/pdk example run taxi --local
 
+# Checkov in its own virtualenv (its boto3 pin conflicts with ours): tests/test_checkov.py.
+CHECKOV := .venv-checkov/.installed-$(shell cksum tests/checkov/requirements.txt | cut -d' ' -f1)
+
+$(CHECKOV): tests/checkov/requirements.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tests/checkov/requirements.txt
+	rm -f .venv-checkov/.installed-* && touch $(CHECKOV)
+
+$(SCHEMAS): tests/schemas/package-lock.json
+	npm ci --prefix tests/schemas --no-audit --no-fund --loglevel=error
+	rm -f tests/schemas/node_modules/.installed-* && touch $(SCHEMAS)
+
 ## Every test (unit, property, schema, golden, CLI).
-test: $(STAMP)
+test: $(STAMP) $(SCHEMAS) $(CHECKOV)
 	$(PYTHON) -m pytest
 
 ## Linter and type checker over infra/ (the program and the CLI), tests and benchmarks.

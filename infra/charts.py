@@ -29,8 +29,8 @@ ISTIO_BASE = Chart("base", "https://istio-release.storage.googleapis.com/charts"
 ISTIOD = Chart("istiod", "https://istio-release.storage.googleapis.com/charts")
 ISTIO_GATEWAY = Chart("gateway", "https://istio-release.storage.googleapis.com/charts")
 KSERVE_CRD = Chart("oci://ghcr.io/kserve/charts/kserve-crd", None)
-INGRESS_NGINX = Chart("ingress-nginx", "https://kubernetes.github.io/ingress-nginx")
-NVIDIA_DEVICE_PLUGIN = Chart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin")
+ENVOY_GATEWAY = Chart("oci://docker.io/envoyproxy/gateway-helm", None)
+ENVOY_GATEWAY_CRDS = Chart("oci://docker.io/envoyproxy/gateway-crds-helm", None)
 PACHYDERM = Chart("pachyderm", "https://helm.pachyderm.com")
 CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler")
 

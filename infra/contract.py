@@ -64,6 +64,36 @@ names its accounts from this table, so the two cannot drift apart."""
 
 
 @dataclass(frozen=True)
+class PodPeer:
+    """Pods allowed to open connections to an in-cluster service (a NetworkPolicy peer)."""
+
+    namespace: str
+    labels: Mapping[str, str] | None = None
+    """Pod labels to match; None: every pod of the namespace."""
+
+
+DATABASE_CLIENTS: tuple[PodPeer, ...] = (
+    # The Pachyderm chart's pods that open database connections (pachd and pachw directly for
+    # LISTEN/NOTIFY, pg-bouncer for the rest), labels from its templates (chart 2.12).
+    PodPeer("default", {"app": "pachd", "suite": "pachyderm"}),
+    PodPeer("default", {"app": "pachw", "suite": "pachyderm"}),
+    PodPeer("default", {"app": "pg-bouncer", "suite": "pachyderm"}),
+    # The MLDE master (templates/determined/master-deployment.yaml, release "pachyderm").
+    PodPeer("default", {"app": "determined-master-pachyderm"}),
+)
+"""Who may reach an in-cluster Postgres besides its own setup Job."""
+OBJECT_STORE_CLIENTS: tuple[PodPeer, ...] = (
+    # MLDM (pachd, pachw, pipeline workers: labelled per pipeline), MLDE trials and checkpoint
+    # GC (labelled per task) in both pools, and KServe's storage initializer (per model): their
+    # labels are chosen at run time, so the namespaces are the boundary.
+    PodPeer("default"),
+    PodPeer("gpu-pool"),
+    PodPeer("models"),
+)
+"""Who may reach an in-cluster object store (MinIO) besides its own setup Job."""
+
+
+@dataclass(frozen=True)
 class Buckets:
     """Bucket names; the flow writes ``<model>/config`` and ``<model>/model-store`` prefixes."""
 

@@ -13,6 +13,8 @@ from infra.naming import DEPLOYMENT_LABEL, Naming
 from infra.platform.kserve import NAMESPACE as MODELS_WEB_APP_NAMESPACE
 from infra.platform.layer import PlatformResult
 from infra.platform.models_web_app import NAME as MODELS_WEB_APP
+from infra.platform.values import AUTH_SECRET as MLDM_AUTH_SECRET
+from infra.platform.values import ROOT_TOKEN_KEY
 from infra.platform.wiring import PIPELINE_SECRET
 
 TARGET = "target"
@@ -29,6 +31,9 @@ COMMANDS = "commands"
 MLDM = "mldm"
 MLDE = "mlde"
 KSERVE = "kserve"
+GATEWAY = "gateway"
+CA_CERTIFICATE = "caCertificate"
+"""PEM of the CA that signs the gateway's certificates (TLS on only); public, not a secret."""
 
 ALL = (
     TARGET,
@@ -44,6 +49,7 @@ ALL = (
     MLDM,
     MLDE,
     KSERVE,
+    GATEWAY,
 )
 
 
@@ -97,32 +103,50 @@ def export_target(contract: TargetContract, naming: Naming) -> None:
 def export_platform(contract: TargetContract, platform: PlatformResult) -> None:
     """Exports where MLDM, MLDE and KServe are, and ready-to-run commands for each.
 
-    External addresses are assigned after deployment, so each comes as a shell expression that
-    looks it up (``addressCommand``); the commands embed it. No secret values: the MLDE
-    password comes as the command that reveals it.
+    Everything goes through the gateway, by host name. Its external address is assigned after
+    deployment, so it comes as a shell expression that looks it up (``addressCommand``); the
+    commands embed it. No secret values: the MLDE password comes as the command that reveals
+    it. With TLS on, the CA certificate is an output and every command trusts it explicitly.
     """
-    exposure = platform.exposure
-    mldm_address = exposure.address(platform.mldm_proxy)
-    mlde_address = exposure.address(platform.mlde_ingress)
-    kserve_address = exposure.address(platform.kserve_ingress)
+    exposure, gateway = platform.exposure, platform.gateway
+    gateway_host, gateway_port = exposure.host(gateway), exposure.port(gateway)
+    address = f"echo {gateway_host}:{gateway_port}"
+    # A load balancer listens on the standard port; a NodePort must be named in URLs.
+    url_port = "" if exposure.service_type == "LoadBalancer" else f":{gateway_port}"
+    scheme = "https" if platform.tls else "http"
+    mlde_url = f"{scheme}://{platform.mlde_host}{url_port}"
+    mldm_url = f"{'grpcs' if platform.tls else 'grpc'}://{platform.mldm_host}:" + (
+        str(gateway.port) if not url_port else url_port[1:]
+    )
     model_host = f"MODEL.{platform.models_namespace}.{platform.kserve_domain}"
     pulumi.export(
+        GATEWAY,
+        {
+            "service": gateway.host,
+            "addressCommand": address,
+            "hosts": [
+                platform.mlde_host,
+                platform.mldm_host,
+                f"*.{platform.models_namespace}.{platform.kserve_domain}",
+            ],
+            "tls": platform.tls,
+        },
+    )
+    if platform.ca_certificate is not None:
+        pulumi.export(CA_CERTIFICATE, platform.ca_certificate)
+    pulumi.export(
         MLDM,
-        {"service": platform.mldm_proxy.host, "addressCommand": f"echo {mldm_address}"},
+        {"url": mldm_url, "service": platform.mldm_proxy.host, "addressCommand": address},
     )
     pulumi.export(
         MLDE,
-        {
-            "service": platform.mlde_ingress.host,
-            "addressCommand": f"echo {mlde_address}",
-            "user": platform.mlde_user,
-        },
+        {"url": mlde_url, "addressCommand": address, "user": platform.mlde_user},
     )
     pulumi.export(
         KSERVE,
         {
-            "service": platform.kserve_ingress.host,
-            "addressCommand": f"echo {kserve_address}",
+            "urlTemplate": f"{scheme}://{model_host}{url_port}",
+            "addressCommand": address,
             "namespace": platform.models_namespace,
             "hostHeader": model_host,
         },
@@ -131,16 +155,37 @@ def export_platform(contract: TargetContract, platform: PlatformResult) -> None:
         f"kubectl -n default get secret {PIPELINE_SECRET} "
         "-o jsonpath='{.data.det_password}' | base64 -d"
     )
+    trust_det = "DET_MASTER_CERT_FILE=pdk-ca.crt " if platform.tls else ""
+    trust_pachctl = (
+        ' && pachctl config update context --server-cas "$(base64 -w0 pdk-ca.crt)"'
+        if platform.tls
+        else ""
+    )
+    trust_curl = "--cacert pdk-ca.crt " if platform.tls else ""
     commands: dict[str, pulumi.Input[str]] = {
         **contract.commands,
-        "pachctlConnect": f'pachctl connect "http://{mldm_address}"',
+        # Without DNS records for the names, map them to the gateway (once).
+        "resolveHosts": (
+            f"echo \"$(getent ahostsv4 {gateway_host} | awk 'NR==1{{print $1}}') "
+            f'{platform.mlde_host} {platform.mldm_host}" | sudo tee -a /etc/hosts'
+        ),
+        # MLDM auth is on: log in with the root token (no identity provider is configured).
+        "pachctlConnect": (
+            f'pachctl connect "{mldm_url}"{trust_pachctl} && kubectl -n default get secret '
+            f"{MLDM_AUTH_SECRET} -o jsonpath='{{.data.{ROOT_TOKEN_KEY}}}' | base64 -d | "
+            "pachctl auth use-auth-token"
+        ),
         "mldeAdminPassword": password,
-        "detLogin": f'det -m "http://{mlde_address}" user login {platform.mlde_user}',
+        "detLogin": f'{trust_det}det -m "{mlde_url}" user login {platform.mlde_user}',
         "predict": (
-            f'curl -sS -H "Host: {model_host}" -H "Content-Type: application/json" '
-            f'"http://{kserve_address}/v1/models/MODEL:predict" -d @request.json'
+            f"curl -sS {trust_curl}--connect-to "
+            f'"{model_host}:{gateway.port}:{gateway_host}:{gateway_port}" '
+            f'-H "Content-Type: application/json" '
+            f'"{scheme}://{model_host}/v1/models/MODEL:predict" -d @request.json'
         ),
     }
+    if platform.tls:
+        commands["trustCa"] = f"pulumi stack output {CA_CERTIFICATE} > pdk-ca.crt"
     if platform.models_web_app:
         commands["modelsWebApp"] = (
             f"kubectl -n {MODELS_WEB_APP_NAMESPACE} port-forward svc/{MODELS_WEB_APP} 8080:80"

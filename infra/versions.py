@@ -236,26 +236,28 @@ CERT_MANAGER = Pin(
     "life when 1.22 is released, due November 2026)",
     config_key="certManagerChartVersion",
 )
-INGRESS_NGINX = Pin(
-    "ingress-nginx chart",
+ENVOY_GATEWAY = Pin(
+    "Envoy Gateway charts (gateway-helm, gateway-crds-helm)",
     "chart",
-    "4.14.3",
-    KubeRange("1.34", "1.35"),
-    "unsupported-upstream",
-    "https://kubernetes.io/blog/2025/11/11/ingress-nginx-retirement/ (best-effort maintenance "
-    "ended March 2026; 4.14.3 is the last chart)",
-    config_key="ingressChartVersion",
-    note="Retired upstream: no further fixes. Its support table for v1.14 was not retrieved.",
+    "v1.9.0",
+    KubeRange("1.33", "1.36"),
+    "stated",
+    "site/content/en/news/releases/matrix.md at envoyproxy/gateway v1.9.0 (v1.9: Envoy "
+    "1.39.0, Gateway API v1.6.1, Kubernetes 1.33-1.36, end of life 2027-02-14)",
+    config_key="gatewayChartVersion",
+    note="Replaced ingress-nginx (retired upstream March 2026) as the edge.",
 )
 DEVICE_PLUGIN = Pin(
-    "nvidia-device-plugin chart",
-    "chart",
+    "NVIDIA device plugin image (our DaemonSet)",
+    "image",
     "0.17.4",
     KubeRange("1.34", "1.35"),
     "not-stated",
-    "https://nvidia.github.io/k8s-device-plugin (chart kubeVersion '>= 1.10.0-0')",
+    "nvcr.io/nvidia/k8s-device-plugin:v0.17.4; deployments/static/nvidia-device-plugin.yml at "
+    "NVIDIA/k8s-device-plugin v0.17.4 is the shape of the DaemonSet",
     config_key="gpuDevicePluginChartVersion",
-    note="No upstream Kubernetes range; a newer 0.18 release was not looked for.",
+    note="No upstream Kubernetes range. Releases up to v0.20.0 (2026-08-19) exist; the chart "
+    "is not used because every release renders an MPS control daemon.",
 )
 CLUSTER_AUTOSCALER_IMAGE = Pin(
     "cluster-autoscaler image",
@@ -322,7 +324,7 @@ PINS: tuple[Pin, ...] = (
     KNATIVE_NET_ISTIO,
     ISTIO,
     CERT_MANAGER,
-    INGRESS_NGINX,
+    ENVOY_GATEWAY,
     DEVICE_PLUGIN,
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_IMAGE,

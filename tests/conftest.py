@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -172,3 +174,33 @@ def pipeline_round_trip(spec: dict[str, Any]) -> dict[str, Any]:
         casing=betterproto.Casing.SNAKE, include_default_values=False
     )
     return result
+
+
+SCHEMAS = Path(__file__).parent / "schemas"
+CUSTOM_GROUPS = {"gateway.networking.k8s.io", "cert-manager.io", "gateway.envoyproxy.io"}
+"""API groups of the custom resources the stacks declare; kubernetes-validate knows none."""
+
+
+def validate_custom_resources(objects: list[dict[str, Any]]) -> list[str | None]:
+    """Validates custom resources with tests/schemas/validate.mjs (see
+    tests/test_custom_resources.py): one entry per object, None when valid."""
+    node = shutil.which("node")
+    if node is None or not (SCHEMAS / "node_modules").is_dir():
+        message = (
+            "custom-resource schemas need Node.js and: npm ci --prefix tests/schemas "
+            "(make test does it)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    done = subprocess.run(
+        [node, str(SCHEMAS / "validate.mjs")],
+        input=json.dumps(objects),
+        capture_output=True,
+        text=True,
+        cwd=SCHEMAS,
+        check=True,
+        timeout=120,
+    )
+    results: list[str | None] = json.loads(done.stdout)
+    return results

@@ -234,7 +234,7 @@ def test_gpu_group_matches_what_the_gpu_pool_tolerates(aws: dict[str, Any]) -> N
     for r in of_type(aws, "aws:autoscaling/tag:Tag"):
         assert r["inputs"]["autoscalingGroupName"].startswith("eks-pdk-aws-")
     # The device plugin lands on the same nodes.
-    plugin = releases(aws)["gpu-device-plugin"]["values"]
+    plugin = resource(aws, "gpu-device-plugin")["inputs"]["spec"]["template"]["spec"]
     assert plugin["nodeSelector"] == {label_key: label_value}
 
 
@@ -275,7 +275,7 @@ def test_cpu_only_stack_has_no_gpu_group() -> None:
     snapshot = variant(gpuEnabled="false", mldeComputePool="default")
     groups = [r["name"] for r in of_type(snapshot, "aws:eks/nodeGroup:NodeGroup")]
     assert groups == ["cluster-nodes-cpu"]
-    assert "gpu-device-plugin" not in releases(snapshot)
+    assert "gpu-device-plugin" not in {r["name"] for r in snapshot["resources"]}
 
 
 # --- cluster ----------------------------------------------------------------------------------

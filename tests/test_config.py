@@ -363,15 +363,28 @@ def test_models_web_app_image_without_the_app_would_be_ignored() -> None:
 def test_services_open_to_the_internet_is_a_warning() -> None:
     config = load_config("test", {**BASE, "exposeSourceRanges": "0.0.0.0/0"})
     rendered = [w.render() for w in config.warnings]
-    assert any("0.0.0.0/0 lets anyone on the internet reach" in w for w in rendered)
-    assert any("while MLDM authentication is off" in w for w in rendered)
+    assert any("0.0.0.0/0 lets anyone on the internet reach the gateway" in w for w in rendered)
 
 
-def test_public_range_with_mldm_auth_off_is_a_warning_private_is_not() -> None:
+def test_a_public_range_is_no_warning_now_that_mldm_auth_and_tls_are_on() -> None:
     config = load_config("test", {**BASE, "exposeSourceRanges": "10.0.0.0/8,8.8.8.0/24"})
-    assert [w.key for w in config.warnings if "MLDM" in w.reason] == ["exposeSourceRanges"]
+    assert [w for w in config.warnings if w.key == "exposeSourceRanges"] == []
     quiet = load_config("test", {**BASE, "gpuEnabled": "false"})
     assert quiet.warnings == ()
+
+
+def test_acknowledged_plain_http_beyond_private_ranges_is_a_warning() -> None:
+    config = load_config(
+        "test",
+        {
+            **BASE,
+            "tlsEnabled": "false",
+            "tlsPlaintextAcknowledged": "true",
+            "exposeSourceRanges": "10.0.0.0/8,8.8.8.0/24",
+        },
+    )
+    (warning,) = [w.render() for w in config.warnings if w.key == "tlsEnabled"]
+    assert "tlsEnabled" in warning and "8.8.8.0/24" in warning and "in clear" in warning
 
 
 def test_node_port_services_are_not_warned_about() -> None:

@@ -79,9 +79,11 @@ class FakePachd:
         self.pfs = create_autospec(PfsStub, instance=True)
         self.pps = create_autospec(PpsStub, instance=True)
         self.opened: list[tuple[str, int, str, bool]] = []
+        self.trusted: list[str] = []
 
-    def factory(self, host: str, port: int, token: str, tls: bool) -> FakePachd:
+    def factory(self, host: str, port: int, token: str, tls: bool, ca: str) -> FakePachd:
         self.opened.append((host, port, token, tls))
+        self.trusted.append(ca)
         return self
 
 
@@ -317,6 +319,7 @@ class FakeMaster:
         self.project.id = 11
         self.project.description = "old"
         self.logins: list[tuple[str, str, str]] = []
+        self.trusted: list[str] = []
         if workspace:
             self.client.get_workspace.return_value = self.workspace
         else:
@@ -328,8 +331,9 @@ class FakeMaster:
             self.workspace.get_project.side_effect = det_errors.NotFoundException("no project")
         self.workspace.create_project.return_value = self.project
 
-    def factory(self, master: str, user: str, password: str) -> Any:
+    def factory(self, master: str, user: str, password: str, ca: str) -> Any:
         self.logins.append((master, user, password))
+        self.trusted.append(ca)
         return self.client
 
 
@@ -491,9 +495,25 @@ def test_fakes_match_the_sdk_client_surface() -> None:
 
 
 def test_unreachable_mlde_master_is_an_error_that_says_what_to_check() -> None:
-    def refuse(master: str, user: str, password: str) -> Any:
+    def refuse(master: str, user: str, password: str, ca: str) -> Any:
         raise det_errors.MasterNotFoundException("connection refused")
 
     provider = MldeWorkspaceProvider(client_factory=refuse)
     with pytest.raises(RuntimeError, match="could not reach the MLDE master at http://mlde"):
         provider.create({**MLDE, "workspace": "w"})
+
+
+def test_the_stored_ca_reaches_both_clients() -> None:
+    """The stack's CA travels with each resource's connection, so ``destroy`` and ``refresh``
+    trust the same gateway certificate as ``up``."""
+    pem = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n"
+    pachd = FakePachd()
+    pachd.pfs.project_exists.return_value = False
+    _provider(MldmProjectProvider, pachd).create(
+        {**MLDM, "tls": True, "ca": pem, "project": "p", "description": ""}
+    )
+    assert pachd.opened[0][3] is True
+    assert pachd.trusted == [pem]
+    master = FakeMaster()
+    _provider(MldeWorkspaceProvider, master).create({**MLDE, "ca": pem, "workspace": "w"})
+    assert master.trusted == [pem]

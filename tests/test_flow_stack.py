@@ -181,7 +181,9 @@ def test_mldm_and_mlde_objects_are_declared_in_order(snapshots: dict[str, Any], 
     assert {"flow-mldm-repo", "flow-mlde-project"} <= depends_on(snapshot, "flow-train-pipeline")
     assert "flow-train-pipeline" in depends_on(snapshot, "flow-deploy-pipeline")
     # Created only once the platform answers.
-    assert {"mldm-proxy", "ingress-mlde"} <= depends_on(snapshot, "flow-mldm-project")
+    assert {"gateway-gateway", "route-mldm", "route-mlde", "mldm-proxy"} <= depends_on(
+        snapshot, "flow-mldm-project"
+    )
 
 
 @pytest.mark.parametrize("stack", FLOW_STACKS)
@@ -194,12 +196,19 @@ def test_connection_secrets_stay_secret(snapshots: dict[str, Any], stack: str) -
     assert "mock-registry-token" not in text
 
 
-def test_load_balancer_addresses_reach_the_providers(snapshots: dict[str, Any]) -> None:
-    (project,) = dynamic(snapshots["onprem"], "MldmProject")
-    assert project["inputs"]["host"] == "mldm-proxy.lb-mock.example"
-    assert project["inputs"]["port"] == 80
-    (workspace,) = dynamic(snapshots["onprem"], "MldeWorkspace")
-    assert workspace["inputs"]["master"] == "http://mlde-ingress.lb-mock.example"
+def test_the_providers_reach_the_gateway_by_name_over_tls(snapshots: dict[str, Any]) -> None:
+    """By default Pulumi reaches MLDM and MLDE at their gateway host names, over TLS, trusting
+    the stack's CA (the same PEM as the caCertificate output)."""
+    snapshot = snapshots["onprem"]
+    ca = snapshot["outputs"]["caCertificate"]
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+    (project,) = dynamic(snapshot, "MldmProject")
+    inputs = project["inputs"]
+    assert (inputs["host"], inputs["port"], inputs["tls"]) == ("mldm.example.com", 443, True)
+    assert inputs["ca"] == ca
+    (workspace,) = dynamic(snapshot, "MldeWorkspace")
+    assert workspace["inputs"]["master"] == "https://mlde.example.com"
+    assert workspace["inputs"]["ca"] == ca
 
 
 def test_configured_addresses_win() -> None:

@@ -526,7 +526,7 @@ def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
 
     assert {top(r["name"]) for r in diff.added} == {"cluster"}
     removed = {r["name"] for r in diff.removed if top(r["name"]) != "cluster"}
-    assert removed == {"gpu", "gpu-device-plugin"}
+    assert removed == {"gpu", "gpu-device-plugin", "gpu-namespace"}
     assert {c.name for c in diff.changed} == {
         "flow-deploy-pipeline",
         "flow-images-deploy",
@@ -535,6 +535,8 @@ def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
         "mldm-release",
         "mldm-tasks-default",
         "mldm-tasks-gpu-pool",
+        # The stack's CA names its deployment id.
+        "tls-ca-cert",
         "wiring-config",
         "wiring-models-sa",
     }

@@ -115,8 +115,16 @@ def test_serving_stack_installs_in_dependency_order(snapshots: dict[str, Any]) -
             "knative-net-istio",
             "knative-domain",
             "istio-gateway",
+            "gateway-gateway",
         },
-        "ingress-mlde": {"ingress-release", "mldm-release"},
+        "gateway-release": {"gateway-crds"},
+        "gateway-gateway": {"gateway-class", "gateway-release", "gateway-namespace"},
+        "gateway-class": {"gateway-proxy-config"},
+        "tls-platform": {"cert-manager-release", "tls-ca", "gateway-namespace"},
+        "tls-ca-issuer": {"cert-manager-release", "tls-ca"},
+        "route-mlde": {"gateway-gateway", "mldm-release"},
+        "route-mldm": {"gateway-gateway", "mldm-proxy"},
+        "route-models": {"gateway-gateway", "istio-gateway"},
         "mldm-proxy": {"mldm-release"},
         "mldm-release": {"cluster-postgres-databases", "cluster-minio-setup", "mldm-postgres"},
     }
@@ -125,16 +133,24 @@ def test_serving_stack_installs_in_dependency_order(snapshots: dict[str, Any]) -
         assert not missing, f"{name} does not wait for {missing}"
 
 
-def test_raw_deployment_mode_waits_for_ingress_nginx_and_skips_knative(
+def test_raw_deployment_mode_routes_models_through_the_edge_gateway_and_skips_knative(
     snapshots: dict[str, Any],
 ) -> None:
     snapshot = snapshots["local"]
     names = {r["name"] for r in snapshot["resources"]}
-    assert not {n for n in names if n.startswith(("knative-", "istio-"))}
-    assert "ingress-release" in depends_on(snapshot, "kserve-controller")
+    assert not {n for n in names if n.startswith(("knative-", "istio-", "route-models"))}
+    assert "gateway-gateway" in depends_on(snapshot, "kserve-controller")
     controller = releases(snapshot)["kserve-controller"]["values"]["kserve"]["controller"]
     assert controller["deploymentMode"] == "Standard"
-    assert controller["gateway"]["ingressGateway"]["className"] == "nginx"
+    # Keys checked against kserve-resources v0.17.1 rendered with helm 3.17.3: they become
+    # "enableGatewayApi": true, "kserveIngressGateway": "pdk-edge/pdk-gateway" in the
+    # inferenceservice-config ConfigMap.
+    assert controller["gateway"]["ingressGateway"] == {
+        "enableGatewayApi": True,
+        "kserveGateway": "pdk-edge/pdk-gateway",
+        "createGateway": False,
+    }
+    assert controller["gateway"]["urlScheme"] == "https"
     assert (
         releases(snapshots["onprem"])["kserve-controller"]["values"]["kserve"]["controller"][
             "deploymentMode"
@@ -176,13 +192,20 @@ def test_gpu_pods_select_gpu_nodes_and_tolerate_the_taint(snapshots: dict[str, A
     assert determined["resourceManager"] == {"defaultNamespace": "default"}
     assert determined["defaultComputeResourcePool"] == "gpu-pool"
 
-    release = releases(snapshots["onprem"])["gpu-device-plugin"]
-    plugin = release["values"]
-    assert toleration in plugin["tolerations"]
-    assert plugin["nodeSelector"] == {label_key: label_value}
-    # The chart's default affinity needs node-feature-discovery labels: it must be cleared,
-    # and only allowNullValues makes Helm clear it instead of dropping the null.
-    assert plugin["affinity"] is None and release["allowNullValues"] is True
+    plugin = manifest(snapshots["onprem"], "gpu-device-plugin")
+    assert plugin["kind"] == "DaemonSet"
+    pod = plugin["spec"]["template"]["spec"]
+    assert toleration in pod["tolerations"]
+    assert pod["nodeSelector"] == {label_key: label_value}
+    (container,) = pod["containers"]
+    assert container["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
+    # Not privileged: the plugin needs only the kubelet's socket directory.
+    assert container["securityContext"]["privileged"] is False
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert [v["hostPath"]["path"] for v in pod["volumes"]] == ["/var/lib/kubelet/device-plugins"]
+    # No MPS control daemon (NVIDIA's chart always renders one): ours is the only DaemonSet.
+    daemon_sets = [m for _, m in k8s_objects(snapshots["onprem"]) if m["kind"] == "DaemonSet"]
+    assert daemon_sets == [plugin]
 
 
 def test_cpu_only_stack_has_no_gpu_pool_and_no_device_plugin(snapshots: dict[str, Any]) -> None:
@@ -190,7 +213,7 @@ def test_cpu_only_stack_has_no_gpu_pool_and_no_device_plugin(snapshots: dict[str
     determined = pachyderm(snapshot)["determined"]
     assert [pool["pool_name"] for pool in determined["resourcePools"]] == ["default"]
     assert determined["defaultComputeResourcePool"] == "default"
-    assert "gpu-device-plugin" not in releases(snapshot)
+    assert "gpu-device-plugin" not in {r["name"] for r in snapshot["resources"]}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -320,50 +343,66 @@ def test_workers_may_manage_inferenceservices_in_the_models_namespace_only(
 # --- exposure and outputs --------------------------------------------------------------------
 
 
-def test_load_balancers_carry_the_configured_source_ranges(snapshots: dict[str, Any]) -> None:
+def test_the_gateway_is_the_only_exposed_service_and_carries_the_source_ranges(
+    snapshots: dict[str, Any],
+) -> None:
     snapshot = snapshots["onprem"]
     ranges = PRIVATE_NETWORKS.split(",")
-    proxy = manifest(snapshot, "mldm-proxy")["spec"]
-    assert proxy["type"] == "LoadBalancer" and proxy["loadBalancerSourceRanges"] == ranges
-    nginx = releases(snapshot)["ingress-release"]["values"]["controller"]["service"]
-    gateway = releases(snapshot)["istio-gateway"]["values"]["service"]
-    for service in (nginx, gateway):
-        assert service == {"type": "LoadBalancer", "loadBalancerSourceRanges": ranges}
+    service = manifest(snapshot, "gateway-proxy-config")["spec"]["provider"]["kubernetes"][
+        "envoyService"
+    ]
+    assert service["type"] == "LoadBalancer" and service["loadBalancerSourceRanges"] == ranges
+    assert service["externalTrafficPolicy"] == "Local"
+    assert service["name"] == "pdk-gateway"
+    assert manifest(snapshot, "mldm-proxy")["spec"]["type"] == "ClusterIP"
+    assert releases(snapshot)["istio-gateway"]["values"]["service"] == {"type": "ClusterIP"}
+    for _, obj in k8s_objects(snapshot):
+        if obj["kind"] == "Service":
+            assert obj["spec"].get("type", "ClusterIP") == "ClusterIP", obj["metadata"]
 
 
 def test_node_ports_on_the_local_stack(snapshots: dict[str, Any]) -> None:
-    proxy = manifest(snapshots["local"], "mldm-proxy")["spec"]
-    assert proxy["type"] == "NodePort" and "loadBalancerSourceRanges" not in proxy
+    service = manifest(snapshots["local"], "gateway-proxy-config")["spec"]["provider"][
+        "kubernetes"
+    ]["envoyService"]
+    assert service["type"] == "NodePort" and "loadBalancerSourceRanges" not in service
 
 
-def test_mlde_ingress_routes_to_the_master_with_a_large_body_size(
+def test_mlde_route_reaches_the_master_without_a_body_or_time_limit(
     snapshots: dict[str, Any],
 ) -> None:
-    ingress = manifest(snapshots["onprem"], "ingress-mlde")
-    assert ingress["metadata"]["name"] == "mlde-ingress"
-    annotations = ingress["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "160m"
-    path = ingress["spec"]["rules"][0]["http"]["paths"][0]
-    assert path["path"] == "/"
-    assert path["backend"]["service"] == {
-        "name": "determined-master-service-pachyderm",
-        "port": {"number": 8080},
-    }
+    """nginx needed proxy-body-size 160m for MLDE's context uploads; Envoy streams request
+    bodies to the backend without a size cap unless a policy sets one, and no policy does.
+    Log follows and streams need the request timeout off (Envoy's default is 15 s)."""
+    route = manifest(snapshots["onprem"], "route-mlde")
+    assert route["metadata"]["namespace"] == "default"
+    assert route["spec"]["hostnames"] == ["mlde.example.com"]
+    (rule,) = route["spec"]["rules"]
+    assert rule["backendRefs"] == [{"name": "determined-master-service-pachyderm", "port": 8080}]
+    assert rule["timeouts"] == {"request": "0s"}
+    kinds = {m["kind"] for _, m in k8s_objects(snapshots["onprem"])}
+    assert not kinds & {"BackendTrafficPolicy", "ClientTrafficPolicy"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_outputs_give_ready_to_run_commands(snapshots: dict[str, Any], stack: str) -> None:
     exported = snapshots[stack]["outputs"]
     commands = exported[outputs.COMMANDS]
-    assert commands["pachctlConnect"].startswith('pachctl connect "http://$(kubectl')
+    assert commands["pachctlConnect"].startswith('pachctl connect "grpcs://mldm.example.com:')
+    assert '--server-cas "$(base64 -w0 pdk-ca.crt)"' in commands["pachctlConnect"]
+    assert commands["detLogin"].startswith('DET_MASTER_CERT_FILE=pdk-ca.crt det -m "https://')
     assert "user login admin" in commands["detLogin"]
-    assert '-H "Host: MODEL.models.example.com"' in commands["predict"]
+    assert "--cacert pdk-ca.crt" in commands["predict"]
+    assert '"https://MODEL.models.example.com/v1/models/MODEL:predict"' in commands["predict"]
+    assert commands["trustCa"] == "pulumi stack output caCertificate > pdk-ca.crt"
     assert exported[outputs.KSERVE]["hostHeader"] == "MODEL.models.example.com"
     assert "det_password" in commands["mldeAdminPassword"]
     if stack == "local":
-        assert "nodePort" in commands["pachctlConnect"]
+        assert "nodePort" in commands["predict"] and "nodePort" in commands["pachctlConnect"]
     else:
-        assert "loadBalancer.ingress" in commands["pachctlConnect"]
+        assert "loadBalancer.ingress" in commands["predict"]
+        assert exported[outputs.MLDE]["url"] == "https://mlde.example.com"
+        assert exported[outputs.MLDM]["url"] == "grpcs://mldm.example.com:443"
 
 
 def test_models_web_app_is_optional_read_only_and_schema_valid(

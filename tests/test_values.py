@@ -104,7 +104,10 @@ def test_gcs_target_goes_through_the_cloud_sql_proxy() -> None:
         "serviceAccount": "pdk@proj.iam.gserviceaccount.com",
         # The chart's v2 proxy dials the public IP unless told otherwise.
         "privateIp": True,
-        "resources": {"requests": {"cpu": "250m", "memory": "500Mi"}},
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "500Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        },
     }
     assert values["global"]["postgresql"]["postgresqlHost"] == CLOUD_SQL_PROXY_HOST
     assert values["determined"]["db"]["hostAddress"] == CLOUD_SQL_PROXY_HOST

@@ -68,7 +68,7 @@ def test_config_defaults_are_the_matrix() -> None:
         "knativeNetIstioVersion": config.knative.net_istio_version,
         "istioChartVersion": config.istio.chart_version,
         "certManagerChartVersion": config.cert_manager.chart_version,
-        "ingressChartVersion": config.ingress.chart_version,
+        "gatewayChartVersion": config.gateway.chart_version,
         "gpuDevicePluginChartVersion": config.gpu.device_plugin_chart_version,
     }
     for key, value in defaults.items():

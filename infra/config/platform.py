@@ -46,8 +46,9 @@ class GpuConfig(Model):
     )
     device_plugin_chart_version: ChartVersion = Field(
         versions.DEVICE_PLUGIN.version,
-        description="Version of NVIDIA's nvidia-device-plugin Helm chart, installed on targets "
-        "whose GPU nodes do not ship the plugin.",
+        description="Release of NVIDIA's device plugin (image nvcr.io/nvidia/k8s-device-plugin:"
+        "v<version>), run as the platform's own DaemonSet on targets whose GPU nodes do not "
+        "ship the plugin. (The key keeps its name from when NVIDIA's chart installed it.)",
     )
 
 
@@ -73,23 +74,25 @@ class PostgresConfig(Model):
 
 
 class ExposeConfig(Model):
-    """How the three user-facing endpoints (MLDM proxy, MLDE ingress, KServe gateway) are
-    reached from outside the cluster."""
+    """How the gateway, the one entrance to MLDM, MLDE and models, is reached from outside
+    the cluster."""
 
     service_type: ServiceType = Field(
         "LoadBalancer",
-        description="LoadBalancer: one cloud or MetalLB address per endpoint. NodePort: a port "
-        "on every node, for kind/minikube and clusters without a load balancer.",
+        description="LoadBalancer: one cloud or MetalLB address for the gateway. NodePort: a "
+        "port on every node, for kind/minikube and clusters without a load balancer.",
     )
     source_ranges: SourceRanges = Field(
         PRIVATE_NETWORKS,
-        description="Comma-separated CIDRs allowed through the load balancers. Default: the "
-        "private (RFC 1918) ranges only; add your office or VPN range to open it wider.",
+        description="Comma-separated CIDRs allowed through the gateway's load balancer. "
+        "Default: the private (RFC 1918) ranges only; add your office or VPN range to open it "
+        "wider.",
     )
 
 
 class CertManagerConfig(Model):
-    """cert-manager, which issues the certificates of KServe's admission webhooks."""
+    """cert-manager, which issues the gateway's certificates and those of KServe's admission
+    webhooks."""
 
     chart_version: ChartVersion = Field(
         versions.CERT_MANAGER.version,
@@ -99,12 +102,12 @@ class CertManagerConfig(Model):
 
 
 class IstioConfig(Model):
-    """Istio: the ingress gateway and network layer of Knative (KServe Serverless mode)."""
+    """Istio: the network layer of Knative (KServe Serverless mode), behind the gateway."""
 
     enabled: bool = Field(
         True,
         description="Install Istio. Required by kserveDeploymentMode Serverless; RawDeployment "
-        "serves models through ingress-nginx instead.",
+        "serves models through the gateway without Istio.",
     )
     chart_version: ChartVersion = Field(
         versions.ISTIO.version,
@@ -140,12 +143,13 @@ class KserveConfig(Model):
     deployment_mode: Literal["Serverless", "RawDeployment"] = Field(
         "Serverless",
         description="Serverless: Knative revisions, scale to zero, traffic through Istio. "
-        "RawDeployment: plain Deployments behind ingress-nginx, no Knative or Istio needed.",
+        "RawDeployment: plain Deployments routed by the gateway, no Knative or Istio needed.",
     )
     domain: Domain = Field(
         "example.com",
-        description="Domain of model URLs (<model>.<namespace>.<domain>); requests carry it in "
-        "the Host header, so no DNS record is needed.",
+        description="Domain of every host the gateway serves: mlde.<domain>, mldm.<domain> and "
+        "models at <model>.<namespace>.<domain>. Without DNS records, clients map the names to "
+        "the gateway's address themselves (see the commands output).",
     )
     models_web_app: bool = Field(
         False, description="Install the KServe models web app (a UI listing InferenceServices)."
@@ -156,13 +160,55 @@ class KserveConfig(Model):
     )
 
 
-class IngressConfig(Model):
-    """ingress-nginx, which fronts the MLDE master (and models in RawDeployment mode)."""
+class PlatformConfig(Model):
+    """Settings shared by every platform workload."""
+
+    size: Literal["small", "standard"] = Field(
+        "standard",
+        description="Resource requests and limits of the platform's workloads. small: fits one "
+        "4-CPU/8-GiB node beside the flow (kind, minikube); standard: clusters with room.",
+    )
+
+
+class GatewayConfig(Model):
+    """Envoy Gateway: the one Gateway API edge in front of MLDM, MLDE and models, in every
+    KServe mode (it replaced ingress-nginx, retired upstream in March 2026)."""
 
     chart_version: ChartVersion = Field(
-        versions.INGRESS_NGINX.version,
-        description="Version of the ingress-nginx Helm chart. 4.14.3 is the last release: the "
-        "project was retired in March 2026 and gets no further fixes.",
+        versions.ENVOY_GATEWAY.version,
+        description="Version of Envoy Gateway's gateway-helm and gateway-crds-helm charts "
+        "(v1.9: Gateway API v1.6.1, Kubernetes 1.33-1.36, supported until 2027-02-14).",
+    )
+
+
+class TlsConfig(Model):
+    """TLS on the gateway: every user-facing host is served over HTTPS."""
+
+    enabled: bool = Field(
+        True,
+        description="Serve MLDM, MLDE and models over HTTPS (plain HTTP redirects to HTTPS). "
+        "False serves plain HTTP; on a stack whose exposeSourceRanges go beyond the private "
+        "ranges that also needs tlsPlaintextAcknowledged.",
+    )
+    issuer: Literal["selfSigned", "acme"] = Field(
+        "selfSigned",
+        description="selfSigned: a CA generated by the stack signs the gateway's certificates "
+        "(its certificate is the caCertificate output). acme: an ACME CA (Let's Encrypt by "
+        "default) issues the mlde. and mldm. certificates through an HTTP-01 challenge, which "
+        "needs public DNS names under kserveDomain and port 80 reachable from the CA.",
+    )
+    acme_email: str = Field(
+        "",
+        description="Contact address registered with the ACME CA; required with tlsIssuer acme.",
+    )
+    acme_server: str = Field(
+        "https://acme-v02.api.letsencrypt.org/directory",
+        description="ACME directory URL (e.g. Let's Encrypt's staging directory for trials).",
+    )
+    plaintext_acknowledged: bool = Field(
+        False,
+        description="Set true to accept tlsEnabled false on a stack exposed beyond the private "
+        "ranges: passwords and data would cross those networks in clear.",
     )
 
 
@@ -227,13 +273,14 @@ class FlowConfig(Model):
     )
     mldm_address: str = Field(
         "",
-        description="HOST:PORT where the machine running Pulumi reaches MLDM (pachd through the "
-        "MLDM proxy). Empty: the mldm-proxy load balancer's address. Required with "
-        "exposeServiceType NodePort, e.g. localhost:30080 behind a port-forward.",
+        description="HOST:PORT where the machine running Pulumi reaches MLDM through the "
+        "gateway (TLS unless tlsEnabled is false). Empty: mldm.<kserveDomain>:443, which must "
+        "resolve to the gateway. Required with exposeServiceType NodePort, e.g. "
+        "mldm.example.com:8443 behind a port-forward of the gateway.",
     )
     mlde_url: str = Field(
         "",
-        description="URL where the machine running Pulumi reaches the MLDE master. Empty: "
-        "http:// and the mlde-ingress load balancer's address. Required with exposeServiceType "
-        "NodePort.",
+        description="URL where the machine running Pulumi reaches the MLDE master through the "
+        "gateway. Empty: https://mlde.<kserveDomain>, which must resolve to the gateway. "
+        "Required with exposeServiceType NodePort, e.g. https://mlde.example.com:8443.",
     )

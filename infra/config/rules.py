@@ -19,6 +19,7 @@ from infra.config.problems import MISSING, Problem, ignored, set_fix, warning
 from infra.config.stack import StackConfig
 from infra.config.types import (
     DEPLOYMENT_ID_ALLOWED,
+    PRIVATE_NETWORKS,
     Model,
     is_deployment_id,
     split_list,
@@ -237,7 +238,7 @@ def _pins_in_use(ctx: RuleContext[Any]) -> dict[str, str]:
         "mldeVersion": config.mlde.version,
         "kserveChartVersion": config.kserve.chart_version,
         "certManagerChartVersion": config.cert_manager.chart_version,
-        "ingressChartVersion": config.ingress.chart_version,
+        "gatewayChartVersion": config.gateway.chart_version,
     }
     if config.gpu.enabled:
         in_use["gpuDevicePluginChartVersion"] = config.gpu.device_plugin_chart_version
@@ -322,18 +323,6 @@ def _open_to_the_internet(ranges: str) -> list[str]:
     return found
 
 
-def _public(ranges: str) -> list[str]:
-    found = []
-    for cidr in split_list(ranges):
-        try:
-            network = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            continue
-        if not network.is_private:
-            found.append(cidr)
-    return found
-
-
 def exposed_to_the_internet(ctx: RuleContext[Any]) -> list[Problem]:
     """A warning, not an error: a demo may want it, but it should be a decision."""
     expose = ctx.config.expose
@@ -344,29 +333,9 @@ def exposed_to_the_internet(ctx: RuleContext[Any]) -> list[Problem]:
         warning(
             "exposeSourceRanges",
             expose.source_ranges,
-            f"{everyone[0]} lets anyone on the internet reach the MLDM, MLDE and KServe load "
-            "balancers",
+            f"{everyone[0]} lets anyone on the internet reach the gateway (MLDM, MLDE and models)",
             "your office or VPN range, e.g. 203.0.113.0/24",
             set_fix(ctx.stack, "exposeSourceRanges", "10.0.0.0/8,<your-range>"),
-        )
-    ]
-
-
-def public_mldm_without_auth(ctx: RuleContext[Any]) -> list[Problem]:
-    """MLDM (Pachyderm community edition) has no authentication: whoever reaches its proxy
-    reads and writes every repository."""
-    expose = ctx.config.expose
-    public = _public(expose.source_ranges)
-    if not public or expose.service_type != "LoadBalancer":
-        return []
-    return [
-        warning(
-            "exposeSourceRanges",
-            expose.source_ranges,
-            f"admits public addresses ({', '.join(public)}) while MLDM authentication is off: "
-            "anyone there can read and change every MLDM repository",
-            "private ranges only, reached over a VPN",
-            set_fix(ctx.stack, "exposeSourceRanges", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"),
         )
     ]
 
@@ -386,10 +355,99 @@ def unused_models_web_app_image(ctx: RuleContext[Any]) -> list[Problem]:
     return [ignored(ctx.stack, key, ctx.raw[key], "unset while kserveModelsWebApp is false")]
 
 
+def acme_needs_a_contact_and_a_domain(ctx: RuleContext[Any]) -> list[Problem]:
+    """An ACME CA registers an account by e-mail and validates names it can reach."""
+    tls = ctx.config.tls
+    if not tls.enabled or tls.issuer != "acme":
+        return []
+    problems: list[Problem] = []
+    if not re.fullmatch(r"[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}", tls.acme_email):
+        problems.append(
+            Problem(
+                "tlsAcmeEmail",
+                tls.acme_email or MISSING,
+                "must be a contact address when tlsIssuer is acme (the ACME CA registers an "
+                "account with it)",
+                "an e-mail address such as ops@example.org",
+                set_fix(ctx.stack, "tlsAcmeEmail", "<you@your-domain>"),
+            )
+        )
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?", tls.acme_server):
+        problems.append(
+            Problem(
+                "tlsAcmeServer",
+                tls.acme_server,
+                "is not an https:// URL",
+                "an ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory",
+                f"pulumi config rm tlsAcmeServer --stack {ctx.stack}",
+            )
+        )
+    domain = ctx.config.kserve.domain
+    if domain == "example.com" or domain.endswith((".example.com", ".local", ".internal")):
+        problems.append(
+            Problem(
+                "kserveDomain",
+                domain,
+                "is not a public domain of yours, so an ACME CA cannot validate names under it",
+                "a public DNS domain whose mlde. and mldm. names point at the gateway",
+                set_fix(ctx.stack, "kserveDomain", "<pdk.your-domain>")
+                + f", or: pulumi config set tlsIssuer selfSigned --stack {ctx.stack}",
+            )
+        )
+    return problems
+
+
+def _beyond_private(ranges: str) -> list[str]:
+    """The ranges of a comma list that reach beyond the RFC 1918 networks."""
+    private = [ipaddress.ip_network(net) for net in PRIVATE_NETWORKS.split(",")]
+    wider = []
+    for text in ranges.split(","):
+        network = ipaddress.ip_network(text.strip(), strict=False)
+        if not any(
+            network.version == net.version and network.subnet_of(net)  # type: ignore[arg-type]
+            for net in private
+        ):
+            wider.append(text.strip())
+    return wider
+
+
+def plaintext_needs_acknowledgement(ctx: RuleContext[Any]) -> list[Problem]:
+    """Plain HTTP must not face networks beyond the private ranges unless someone said so."""
+    tls = ctx.config.tls
+    if tls.enabled:
+        return []
+    wider = _beyond_private(ctx.config.expose.source_ranges)
+    if not wider:
+        return []
+    if tls.plaintext_acknowledged:
+        return [
+            warning(
+                "tlsEnabled",
+                ctx.raw.get("tlsEnabled", "false"),
+                "is false (acknowledged) while exposeSourceRanges admits "
+                + ", ".join(wider)
+                + ": MLDE passwords and MLDM data cross those networks in clear",
+                "true",
+                f"pulumi config set tlsEnabled true --stack {ctx.stack}",
+            )
+        ]
+    return [
+        Problem(
+            "tlsEnabled",
+            ctx.raw.get("tlsEnabled", "false"),
+            "is false while exposeSourceRanges admits networks beyond the private ranges ("
+            + ", ".join(wider)
+            + "): MLDE passwords and MLDM data would cross them in clear",
+            "true; or false with tlsPlaintextAcknowledged true",
+            f"pulumi config set tlsEnabled true --stack {ctx.stack}, or accept it: pulumi config "
+            f"set tlsPlaintextAcknowledged true --stack {ctx.stack}",
+        )
+    ]
+
+
 SHARED_RULES: tuple[Rule, ...] = (
     stack_name_as_deployment_id,
     exposed_to_the_internet,
-    public_mldm_without_auth,
     unused_flow_keys,
     unused_models_web_app_image,
     serverless_needs_istio,
@@ -402,5 +460,7 @@ SHARED_RULES: tuple[Rule, ...] = (
     flow_address_format,
     pins_support_kubernetes,
     servers_match_clients,
+    acme_needs_a_contact_and_a_domain,
+    plaintext_needs_acknowledgement,
 )
 """The rules across shared keys, run on every stack, before the active target's rules."""

@@ -16,15 +16,17 @@ from infra.config.platform import (
     CertManagerConfig,
     ExposeConfig,
     FlowConfig,
+    GatewayConfig,
     GpuConfig,
-    IngressConfig,
     IstioConfig,
     KnativeConfig,
     KserveConfig,
     MldeConfig,
     MldmConfig,
+    PlatformConfig,
     PostgresConfig,
     SharedFsConfig,
+    TlsConfig,
 )
 from infra.config.problems import Problem
 from infra.config.types import DnsLabel, KubernetesVersion, Model
@@ -58,7 +60,9 @@ class StackConfig(Model):
     istio: IstioConfig = Field(default_factory=IstioConfig)
     knative: KnativeConfig = Field(default_factory=KnativeConfig)
     kserve: KserveConfig = Field(default_factory=KserveConfig)
-    ingress: IngressConfig = Field(default_factory=IngressConfig)
+    platform: PlatformConfig = Field(default_factory=PlatformConfig)
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+    tls: TlsConfig = Field(default_factory=TlsConfig)
     mldm: MldmConfig = Field(default_factory=MldmConfig)
     mlde: MldeConfig = Field(default_factory=MldeConfig)
     flow: FlowConfig = Field(default_factory=FlowConfig)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
@@ -38,21 +37,6 @@ from infra.naming import Naming
 from infra.platform.layer import PlatformResult
 from pdk_assets import env as container_env
 from pdk_assets.manifest import EXAMPLES_DIR, ExampleManifest, load_manifest
-
-MLDM_PROXY_PORT = 80
-"""The MLDM proxy Service's port (gRPC, S3 gateway and console share it)."""
-
-
-def _load_balancer_host(status: Any) -> str:
-    """The first ingress address of a LoadBalancer Service's or an Ingress's status (hostname
-    on AWS, IP elsewhere). Pulumi's Kubernetes provider waits for it before reporting the
-    object ready, so it is known by the time the flow's objects are created."""
-    balancer = getattr(status, "load_balancer", None)
-    for entry in getattr(balancer, "ingress", None) or []:
-        address = getattr(entry, "hostname", None) or getattr(entry, "ip", None)
-        if address:
-            return str(address)
-    return ""
 
 
 def pipeline_env(contract: TargetContract, naming: Naming) -> dict[str, pulumi.Input[str]]:
@@ -157,25 +141,25 @@ class Flow(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Pulumi reaches MLDM and MLDE through the gateway, by host name (so the names must
+        # resolve where `pulumi up` runs: DNS, or the resolveHosts command), trusting the
+        # stack's CA; or at flowMldmAddress / flowMldeUrl (a port-forward on kind).
         if flow.mldm_address:
             host, _, port = flow.mldm_address.rpartition(":")
-            mldm_host: pulumi.Input[str] = host
-            mldm_port: pulumi.Input[int] = int(port)
+            mldm_host, mldm_port = host, int(port)
         else:
-            mldm_host = platform.mldm_proxy_service.status.apply(_load_balancer_host)
-            mldm_port = MLDM_PROXY_PORT
-        mlde_url: pulumi.Input[str] = flow.mlde_url.rstrip("/") or pulumi.Output.concat(
-            "http://", platform.mlde_ingress_object.status.apply(_load_balancer_host)
+            mldm_host, mldm_port = platform.mldm_host, platform.gateway.port
+        scheme = "https" if platform.tls else "http"
+        mlde_url = flow.mlde_url.rstrip("/") or f"{scheme}://{platform.mlde_host}"
+        ca: pulumi.Input[str] = platform.ca_certificate or ""
+        mldm = MldmConnection(
+            host=mldm_host, port=mldm_port, token=platform.mldm_token, tls=platform.tls, ca=ca
         )
-        mldm = MldmConnection(host=mldm_host, port=mldm_port)
         mlde = MldeConnection(
-            master=mlde_url, user=platform.mlde_user, password=platform.mlde_password
+            master=mlde_url, user=platform.mlde_user, password=platform.mlde_password, ca=ca
         )
         # The platform's services must answer before their objects can be created.
-        reachable = pulumi.ResourceOptions(
-            parent=self,
-            depends_on=[platform.mldm_proxy_service, platform.mlde_ingress_object],
-        )
+        reachable = pulumi.ResourceOptions(parent=self, depends_on=platform.reachable)
 
         project = MldmProject(
             f"{name}-mldm-project",

@@ -27,7 +27,13 @@ def _service(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return _load_balancer(name, inputs)
 
 
+def _certificate(name: str, _: Mapping[str, Any]) -> dict[str, Any]:
+    """A PEM-shaped placeholder; nothing offline parses it."""
+    return {"certPem": f"-----BEGIN CERTIFICATE-----\n{name}-mock\n-----END CERTIFICATE-----\n"}
+
+
 _KUBERNETES: dict[str, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
+    "tls:index/selfSignedCert:SelfSignedCert": _certificate,
     "kubernetes:core/v1:Service": _service,
     "kubernetes:networking.k8s.io/v1:Ingress": _load_balancer,
 }

@@ -84,6 +84,8 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomId:RandomId":
             # Random name suffixes are not secrets: a plain stand-in of the asked length.
             state["hex"] = ("a1b2c3d4" * 8)[: 2 * int(args.inputs.get("byteLength", 4))]
+        if args.typ == "tls:index/privateKey:PrivateKey":
+            state["privateKeyPem"] = f"{MOCK_SECRET_PREFIX}{args.name}"
         if args.typ.startswith("pulumi:providers:"):
             self.providers[args.typ] = dict(args.inputs)
         state.update(cloud_mocks.resource_outputs(args.typ, args.name, args.inputs, self.providers))

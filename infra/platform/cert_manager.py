@@ -1,13 +1,16 @@
-"""cert-manager: issues the serving certificates of KServe's admission webhooks."""
+"""cert-manager: issues the gateway's certificates and those of KServe's admission webhooks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import charts
+from infra.sizing import Size, resources
 
 NAMESPACE = "cert-manager"
 
@@ -16,6 +19,12 @@ NAMESPACE = "cert-manager"
 class CertManagerArgs:
     chart_version: str
     """Version of the jetstack/cert-manager chart."""
+    size: Size = "standard"
+    """``platformSize``: requests and limits of its four workloads."""
+    gateway_api: bool = False
+    """Let ACME HTTP-01 solvers create Gateway API routes (needs the Gateway API CRDs)."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What installs the Gateway API CRDs, with ``gateway_api``."""
 
 
 class CertManager(pulumi.ComponentResource):
@@ -27,17 +36,30 @@ class CertManager(pulumi.ComponentResource):
         self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("pdk:platform:CertManager", name, None, opts)
+        values: dict[str, Any] = {
+            # The chart owns the CRDs so upgrades move them with the controller; keep them
+            # on uninstall, since deleting a CRD deletes every certificate in the cluster.
+            "crds": {"enabled": True, "keep": True},
+            "resources": resources("cert-manager", args.size).values(),
+            "webhook": {"resources": resources("cert-manager-webhook", args.size).values()},
+            "cainjector": {"resources": resources("cert-manager-cainjector", args.size).values()},
+            "startupapicheck": {
+                "resources": resources("cert-manager-startupapicheck", args.size).values()
+            },
+        }
+        if args.gateway_api:
+            values["config"] = {
+                "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+                "kind": "ControllerConfiguration",
+                "enableGatewayAPI": True,
+            }
         self.release = charts.release(
             f"{name}-release",
             chart=charts.CERT_MANAGER,
             version=args.chart_version,
             release_name="cert-manager",
             namespace=NAMESPACE,
-            values={
-                # The chart owns the CRDs so upgrades move them with the controller; keep them
-                # on uninstall, since deleting a CRD deletes every certificate in the cluster.
-                "crds": {"enabled": True, "keep": True},
-            },
-            opts=pulumi.ResourceOptions(parent=self),
+            values=values,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"release": self.release.name})

@@ -35,21 +35,26 @@ class Exposure:
             values["loadBalancerSourceRanges"] = self.load_balancer_source_ranges
         return values
 
-    def address(self, endpoint: Endpoint) -> str:
-        """A shell expression printing the external ``HOST:PORT`` of ``endpoint``."""
-        port_name = endpoint.port_name
+    def host(self, endpoint: Endpoint) -> str:
+        """A shell expression printing the external host (IP or name) of ``endpoint``."""
         svc = f"kubectl -n {endpoint.namespace} get svc {endpoint.service} -o jsonpath="
         if self.service_type == "LoadBalancer":
             # A load balancer has either an IP (most) or a host name (AWS); print whichever.
-            host = (
+            return (
                 f"$({svc}'{{.status.loadBalancer.ingress[0].ip}}"
                 f"{{.status.loadBalancer.ingress[0].hostname}}')"
             )
-            port = f"$({svc}'{{.spec.ports[?(@.name==\"{port_name}\")].port}}')"
-        else:
-            host = (
-                "$(kubectl get nodes -o jsonpath="
-                "'{.items[0].status.addresses[?(@.type==\"InternalIP\")].address}')"
-            )
-            port = f"$({svc}'{{.spec.ports[?(@.name==\"{port_name}\")].nodePort}}')"
-        return f"{host}:{port}"
+        return (
+            "$(kubectl get nodes -o jsonpath="
+            "'{.items[0].status.addresses[?(@.type==\"InternalIP\")].address}')"
+        )
+
+    def port(self, endpoint: Endpoint) -> str:
+        """A shell expression printing the external port of ``endpoint``."""
+        svc = f"kubectl -n {endpoint.namespace} get svc {endpoint.service} -o jsonpath="
+        field = "port" if self.service_type == "LoadBalancer" else "nodePort"
+        return f"$({svc}'{{.spec.ports[?(@.name==\"{endpoint.port_name}\")].{field}}}')"
+
+    def address(self, endpoint: Endpoint) -> str:
+        """A shell expression printing the external ``HOST:PORT`` of ``endpoint``."""
+        return f"{self.host(endpoint)}:{self.port(endpoint)}"

@@ -1,4 +1,5 @@
-"""Istio: the service mesh under Knative and the ingress gateway models are reached through."""
+"""Istio: the network layer under Knative (KServe Serverless mode). Its ingress gateway stays
+inside the cluster; the edge gateway (``gateway.py``) hands it every model host."""
 
 from __future__ import annotations
 
@@ -8,20 +9,23 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import charts
-from infra.platform.exposure import Exposure
+from infra.platform.endpoints import Endpoint
+from infra.sizing import Size, resources
 
 NAMESPACE = "istio-system"
 GATEWAY_SERVICE = "istio-ingressgateway"
 """The gateway's Service and release name. Knative's net-istio and KServe select the gateway
 pods by the ``istio: ingressgateway`` label, which the gateway chart derives from this name."""
+GATEWAY_ENDPOINT = Endpoint(NAMESPACE, GATEWAY_SERVICE, 80, "http", port_name="http2")
+"""Its plain-HTTP port (the chart names port 80 ``http2``), reached from the edge gateway only."""
 
 
 @dataclass(frozen=True)
 class IstioArgs:
     chart_version: str
     """Version of the base, istiod and gateway charts (always the same)."""
-    exposure: Exposure
-    """How the ingress gateway is reached from outside the cluster."""
+    size: Size = "standard"
+    """``platformSize``: requests and limits of istiod and the gateway."""
 
 
 class Istio(pulumi.ComponentResource):
@@ -49,7 +53,12 @@ class Istio(pulumi.ComponentResource):
             version=version,
             release_name="istiod",
             namespace=NAMESPACE,
-            values={"pilot": {"autoscaleEnabled": False}},
+            values={
+                "pilot": {
+                    "autoscaleEnabled": False,
+                    "resources": resources("istiod", args.size).values(),
+                }
+            },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.base]),
         )
         self.gateway = charts.release(
@@ -60,7 +69,9 @@ class Istio(pulumi.ComponentResource):
             namespace=NAMESPACE,
             values={
                 "labels": {"istio": "ingressgateway"},
-                "service": args.exposure.service_values(),
+                # Not exposed: users reach models through the edge gateway.
+                "service": {"type": "ClusterIP"},
+                "resources": resources("istio-gateway", args.size).values(),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.istiod]),
         )

@@ -44,11 +44,13 @@ class KServeArgs:
     chart_version: str
     """Version of the kserve-crd and resources charts."""
     mode: Literal["Serverless", "RawDeployment"]
-    """Serverless (Knative + Istio) or RawDeployment (Deployments behind ingress-nginx)."""
+    """Serverless (Knative + Istio) or RawDeployment (Deployments behind the edge gateway)."""
     domain: str
     """Domain of model host names."""
-    ingress_class: str
-    """IngressClass of model Ingresses in RawDeployment mode."""
+    gateway: str
+    """``NAMESPACE/NAME`` of the Gateway that RawDeployment models' HTTPRoutes attach to."""
+    url_scheme: str
+    """Scheme of the URLs KServe reports (https behind a TLS gateway)."""
     prerequisites: Sequence[pulumi.Resource]
     """cert-manager, and in Serverless mode Knative and the Istio gateway."""
 
@@ -76,10 +78,17 @@ class KServe(pulumi.ComponentResource):
         gateway: dict[str, object] = {
             "domain": args.domain,
             "domainTemplate": HOST_TEMPLATE,
+            "urlScheme": args.url_scheme,
             "ingressGateway": (
                 {"className": "istio", "gateway": "knative-serving/knative-ingress-gateway"}
                 if serverless
-                else {"className": args.ingress_class}
+                # KServe's Gateway API support (v0.15+): one HTTPRoute per model, attached to
+                # the edge Gateway; the chart must not create a Gateway of its own.
+                else {
+                    "enableGatewayApi": True,
+                    "kserveGateway": args.gateway,
+                    "createGateway": False,
+                }
             ),
         }
         self.controller = charts.release(

@@ -13,15 +13,21 @@ from infra import charts
 from infra.contract import TargetContract
 from infra.naming import Naming
 from infra.platform.endpoints import Endpoint
-from infra.platform.exposure import Exposure
 from infra.platform.values import (
+    AUTH_SECRET,
+    CONSOLE_AUTH_SECRET,
+    CONSOLE_OAUTH_KEY,
     NAMESPACE,
+    PACHD_OAUTH_KEY,
     POSTGRES_SECRET_KEY,
     RELEASE,
+    ROOT_TOKEN_KEY,
     TASK_SERVICE_ACCOUNT,
     MldeSettings,
+    MldmAuth,
     pachyderm_values,
 )
+from infra.sizing import Size
 
 ADMIN_USER = "admin"
 """MLDE's built-in administrator; ``initialUserPassword`` sets its password (and determined's)."""
@@ -41,16 +47,18 @@ class MldmArgs:
     """Version of the pachyderm chart."""
     mlde: MldeSettings
     """MLDE version, images and pools."""
-    exposure: Exposure
-    """How users reach the MLDM proxy."""
+    size: Size = "standard"
+    """``platformSize``: requests and limits of MLDM's and MLDE's workloads."""
 
 
 class Mldm(pulumi.ComponentResource):
     """The Pachyderm release with MLDE enabled, its secrets and service accounts, and the
-    ``mldm-proxy`` Service (type and source ranges from config)."""
+    ``mldm-proxy`` Service the edge gateway sends MLDM traffic to."""
 
     release: k8s.helm.v3.Release
     admin_password: pulumi.Output[str]
+    root_token: pulumi.Output[str]
+    """MLDM's root token (a Pulumi secret), for pipeline-secret and the flow."""
     proxy: Endpoint
 
     def __init__(self, name: str, args: MldmArgs, opts: pulumi.ResourceOptions | None = None):
@@ -70,6 +78,34 @@ class Mldm(pulumi.ComponentResource):
             opts=child,
         )
         self.admin_password = password.result
+
+        # MLDM auth (chart 2.12 no longer needs an Enterprise licence for it): the root token
+        # and the OAuth client secrets are generated here, so they stay the same across
+        # upgrades and the root token can reach pipeline-secret and the flow.
+        def generated(role: str, length: int) -> pulumi.Output[str]:
+            return random.RandomPassword(
+                f"{name}-{role}", length=length, special=False, opts=child
+            ).result
+
+        self.root_token = generated("root-token", 40)
+        auth_secret = k8s.core.v1.Secret(
+            f"{name}-auth",
+            metadata=naming.metadata(AUTH_SECRET, NAMESPACE, labels),
+            type="Opaque",
+            string_data={
+                ROOT_TOKEN_KEY: self.root_token,
+                PACHD_OAUTH_KEY: generated("pachd-oauth-secret", 32),
+            },
+            opts=child,
+        )
+        console_secret = k8s.core.v1.Secret(
+            f"{name}-console-auth",
+            metadata=naming.metadata(CONSOLE_AUTH_SECRET, NAMESPACE, labels),
+            type="Opaque",
+            string_data={CONSOLE_OAUTH_KEY: generated("console-oauth-secret", 32)},
+            opts=child,
+        )
+        auth = MldmAuth(cluster_deployment_id=generated("cluster-id", 32))
         postgres_secret = k8s.core.v1.Secret(
             f"{name}-postgres",
             metadata=naming.metadata(POSTGRES_SECRET, NAMESPACE, labels),
@@ -104,6 +140,8 @@ class Mldm(pulumi.ComponentResource):
                 args.mlde,
                 postgres_secret=POSTGRES_SECRET,
                 admin_password=password.result,
+                auth=auth,
+                size=args.size,
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -111,6 +149,8 @@ class Mldm(pulumi.ComponentResource):
                     *contract.ready,
                     *contract.postgres.ready,
                     postgres_secret,
+                    auth_secret,
+                    console_secret,
                     *task_accounts,
                     *contract.namespaces.values(),
                 ],
@@ -120,14 +160,19 @@ class Mldm(pulumi.ComponentResource):
             f"{name}-proxy",
             metadata=naming.metadata(PROXY_SERVICE, NAMESPACE, labels),
             spec=k8s.core.v1.ServiceSpecArgs(
-                type=args.exposure.service_type,
+                type="ClusterIP",
                 selector=_PROXY_SELECTOR,
                 ports=[
-                    # One port carries gRPC, the S3 gateway and the console (pachctl connects
-                    # to http://ADDRESS:80).
-                    k8s.core.v1.ServicePortArgs(name="http", port=80, target_port="http-port")
+                    # One port carries gRPC, the S3 gateway and the console. h2c tells the
+                    # gateway to speak HTTP/2 to it, which gRPC needs (the proxy's Envoy
+                    # accepts HTTP/1 and HTTP/2 on it).
+                    k8s.core.v1.ServicePortArgs(
+                        name="http",
+                        port=80,
+                        target_port="http-port",
+                        app_protocol="kubernetes.io/h2c",
+                    )
                 ],
-                load_balancer_source_ranges=args.exposure.load_balancer_source_ranges,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
         )

@@ -27,6 +27,7 @@ from infra.contract import (
     TargetContract,
 )
 from infra.platform.endpoints import Endpoint, host_and_port
+from infra.sizing import Size, resources
 
 RELEASE = "pachyderm"
 """Release name; the chart derives the MLDE service names from it."""
@@ -167,12 +168,37 @@ def _resource_pools(contract: TargetContract) -> list[dict[str, Any]]:
     return pools
 
 
+AUTH_SECRET = "mldm-auth"
+"""Secret (``default``) with MLDM's root token and pachd's OAuth client secret."""
+ROOT_TOKEN_KEY = "root-token"
+PACHD_OAUTH_KEY = "pachd-oauth-client-secret"
+CONSOLE_AUTH_SECRET = "mldm-console-auth"
+CONSOLE_OAUTH_KEY = "OAUTH_CLIENT_SECRET"
+"""Key names the chart reads from ``rootTokenSecretName``, ``oauthClientSecretSecretName`` and
+``console.config.oauthClientSecretSecretName`` (templates/pachd/deployment.yaml, chart 2.12)."""
+
+
+@dataclass(frozen=True)
+class MldmAuth:
+    """MLDM authentication, on: every secret it needs comes from Secrets we create, so the
+    chart generates none (it would generate new ones at every upgrade)."""
+
+    cluster_deployment_id: pulumi.Input[str]
+    """pachd's cluster id (stable; pachctl contexts are bound to it)."""
+
+
+def _sized(size: Size, workload: str) -> dict[str, dict[str, str]]:
+    return resources(workload, size).values()
+
+
 def pachyderm_values(
     contract: TargetContract,
     mlde: MldeSettings,
     *,
     postgres_secret: str,
     admin_password: pulumi.Input[str],
+    auth: MldmAuth | None = None,
+    size: Size = "standard",
 ) -> dict[str, Any]:
     """Values for the ``pachyderm`` release in ``default``.
 
@@ -187,6 +213,7 @@ def pachyderm_values(
         mldm_access.service_account_annotations
     )
     pachyderm_db, dex_db, determined_db = DATABASES
+    master = resources("mlde-master", size)
     host = database_host(postgres)
     values: dict[str, Any] = {
         "deployTarget": _DEPLOY_TARGET[store.kind],
@@ -208,10 +235,19 @@ def pachyderm_values(
             # Kubernetes 1.25; pipeline logs are read from the Kubernetes API instead.
             "lokiDeploy": False,
             "lokiLogging": False,
+            "resources": _sized(size, "pachd"),
         },
+        "pachw": {"resources": _sized(size, "pachw")},
+        "etcd": {"resources": _sized(size, "etcd")},
+        "pgbouncer": {"resources": _sized(size, "pg-bouncer")},
+        "console": {"resources": _sized(size, "mldm-console")},
         # Users reach MLDM through the platform's own Service in front of the proxy, which
         # can carry source ranges (the chart's proxy Service cannot).
-        "proxy": {"enabled": True, "service": {"type": "ClusterIP"}},
+        "proxy": {
+            "enabled": True,
+            "service": {"type": "ClusterIP"},
+            "resources": _sized(size, "mldm-proxy"),
+        },
         "postgresql": {"enabled": False},
         "global": {
             "postgresql": {
@@ -251,8 +287,30 @@ def pachyderm_values(
             "defaultComputeResourcePool": mlde.compute_pool,
             "resourcePools": _resource_pools(contract),
             "telemetry": {"enabled": False},
+            # The chart's own keys for the master's requests and limits
+            # (templates/determined/master-deployment.yaml). Its image runs as root and the
+            # chart offers no securityContext for it: accepted, MLDE 0.38 is end of life.
+            "masterCpuRequest": master.cpu,
+            "masterMemRequest": master.memory,
+            "masterCpuLimit": master.cpu_limit,
+            "masterMemLimit": master.memory_limit,
         },
     }
+    if auth is not None:
+        values["pachd"].update(
+            {
+                "activateAuth": True,
+                "rootTokenSecretName": AUTH_SECRET,
+                "oauthClientSecretSecretName": AUTH_SECRET,
+                "clusterDeploymentID": _secret(auth.cluster_deployment_id),
+            }
+        )
+        values["console"]["config"] = {"oauthClientSecretSecretName": CONSOLE_AUTH_SECRET}
+    else:
+        values["pachd"]["activateAuth"] = False
+    # The chart's default mock identity provider logs anyone in with admin/password and makes
+    # that user clusterAdmin. Off: users log in with the root token (or an IdP of their own).
+    values["oidc"] = {"mockIDP": False}
     if postgres.cloud_sql is not None:
         values["cloudsqlAuthProxy"] = {
             "enabled": True,
@@ -260,6 +318,10 @@ def pachyderm_values(
             "serviceAccount": postgres.cloud_sql.service_account,
             "privateIp": postgres.cloud_sql.private_ip,
             # The chart sets none; the PDK GCP guide ran the proxy with these.
-            "resources": {"requests": {"cpu": "250m", "memory": "500Mi"}},
+            # Limits too: every platform workload we size has both (tests/test_hardening.py).
+            "resources": {
+                "requests": {"cpu": "250m", "memory": "500Mi"},
+                "limits": {"cpu": "1", "memory": "1Gi"},
+            },
         }
     return values

@@ -62,6 +62,8 @@ class PdkWiringArgs:
     """The MLDE user pipelines log in as."""
     mlde_password: pulumi.Output[str]
     """Its password (a Pulumi secret)."""
+    mldm_token: pulumi.Output[str]
+    """MLDM's root token (a Pulumi secret): pipelines call pachd with it."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Namespaces and releases these objects refer to."""
 
@@ -133,9 +135,8 @@ class PdkWiring(pulumi.ComponentResource):
                 "det_master": args.mlde.url,
                 "det_user": args.mlde_user,
                 "det_password": args.mlde_password,
-                # MLDM authentication needs an Enterprise license, which this platform does not
-                # activate; pipelines map the key, so it is present and empty.
-                "pac_token": "",
+                # MLDM auth is on: the train pipeline reads its data commit with this token.
+                "pac_token": args.mldm_token,
                 "pachd_lb_service_host": args.mldm.host,
                 "pachd_lb_service_port": str(args.mldm.port),
                 "kserve_namespace": args.models_namespace,

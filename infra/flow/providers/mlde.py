@@ -12,6 +12,7 @@ workspace, replaces it; a project's description is updated in place.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +29,13 @@ from infra.flow.providers._common import (
     with_secret_outputs,
 )
 
-CONNECTION_KEYS = ("master", "user", "password")
+CONNECTION_KEYS = ("master", "user", "password", "ca")
 """Inputs every MLDE resource carries to reach the master."""
 SECRET_KEYS = ("password",)
 
-ClientFactory = Callable[[str, str, str], Any]
-"""(master URL, user, password) -> a ``determined.experimental.Determined`` or a stand-in
-with its ``get_workspace``/``create_workspace``/``delete_workspace`` methods."""
+ClientFactory = Callable[[str, str, str, str], Any]
+"""(master URL, user, password, CA PEM or "") -> a ``determined.experimental.Determined`` or
+a stand-in with its ``get_workspace``/``create_workspace``/``delete_workspace`` methods."""
 
 
 @dataclass(frozen=True)
@@ -47,20 +48,29 @@ class MldeConnection:
     """User to log in as; it must be allowed to create workspaces (``admin`` by default)."""
     password: pulumi.Input[str]
     """The user's password, stored as a Pulumi secret."""
+    ca: pulumi.Input[str] = ""
+    """PEM of the CA to trust for an https master (the stack's CA); empty: the system's."""
 
     def props(self) -> dict[str, Any]:
         return {
             "master": self.master,
             "user": self.user,
             "password": pulumi.Output.secret(self.password),
+            "ca": self.ca,
         }
 
 
-def _default_client(master: str, user: str, password: str) -> Any:
+def _default_client(master: str, user: str, password: str, ca: str) -> Any:
     # The documented import path; determined.common.experimental warns that it is deprecated.
     from determined.experimental import Determined
 
-    return Determined(master=master, user=user, password=password)
+    if not ca:
+        return Determined(master=master, user=user, password=password)
+    # Determined reads a CA from a file only; the file may go once the client holds it.
+    with tempfile.NamedTemporaryFile("w", suffix=".crt") as handle:
+        handle.write(ca)
+        handle.flush()
+        return Determined(master=master, user=user, password=password, cert_path=handle.name)
 
 
 def _is_not_found(error: Exception) -> bool:
@@ -82,7 +92,9 @@ class _MldeProvider(pulumi.dynamic.ResourceProvider):
         factory = self._client_factory or _default_client
         master = str(props["master"])
         try:
-            return factory(master, str(props["user"]), str(props["password"]))
+            return factory(
+                master, str(props["user"]), str(props["password"]), str(props.get("ca") or "")
+            )
         except Exception as error:
             from determined.common.api import errors
 

@@ -38,13 +38,13 @@ from infra.flow.providers._common import (
     with_secret_outputs,
 )
 
-CONNECTION_KEYS = ("host", "port", "token", "tls")
+CONNECTION_KEYS = ("host", "port", "token", "tls", "ca")
 """Inputs every MLDM resource carries to reach pachd."""
 SECRET_KEYS = ("token",)
 
-ClientFactory = Callable[[str, int, str, bool], Any]
-"""(host, port, token, tls) -> a ``pachyderm_sdk.Client`` or a stand-in with its ``pfs`` and
-``pps`` stubs."""
+ClientFactory = Callable[[str, int, str, bool, str], Any]
+"""(host, port, token, tls, ca) -> a ``pachyderm_sdk.Client`` or a stand-in with its ``pfs``
+and ``pps`` stubs."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,12 @@ class MldmConnection:
     port: pulumi.Input[int]
     """pachd's gRPC port (30650 in the cluster; the proxy serves it on 80/443)."""
     token: pulumi.Input[str] = ""
-    """MLDM auth token, stored as a Pulumi secret; empty when MLDM auth is off (no Enterprise
-    license, as on this platform)."""
+    """MLDM auth token (the platform's root token), stored as a Pulumi secret; empty when MLDM
+    auth is off."""
     tls: bool = False
-    """Whether pachd speaks TLS on this address (certifi's roots are trusted)."""
+    """Whether this address speaks TLS (the platform's gateway does unless tlsEnabled is false)."""
+    ca: pulumi.Input[str] = ""
+    """PEM of the CA to trust for it (the stack's CA); empty: the system's roots."""
 
     def props(self) -> dict[str, Any]:
         return {
@@ -67,13 +69,20 @@ class MldmConnection:
             "port": self.port,
             "token": pulumi.Output.secret(self.token),
             "tls": self.tls,
+            "ca": self.ca,
         }
 
 
-def _default_client(host: str, port: int, token: str, tls: bool) -> Any:
+def _default_client(host: str, port: int, token: str, tls: bool, ca: str) -> Any:
     from pachyderm_sdk import Client
 
-    return Client(host=host, port=port, auth_token=token or None, tls=tls)
+    return Client(
+        host=host,
+        port=port,
+        auth_token=token or None,
+        tls=tls,
+        root_certs=ca.encode() if ca else None,
+    )
 
 
 def _grpc_code(error: Exception) -> str | None:
@@ -103,6 +112,7 @@ class _MldmProvider(pulumi.dynamic.ResourceProvider):
             int(props["port"]),
             str(props.get("token") or ""),
             bool(props.get("tls")),
+            str(props.get("ca") or ""),
         )
 
     def _call(self, props: Mapping[str, Any], action: Callable[[], Any]) -> Any:

@@ -10,6 +10,7 @@ import pulumi
 from infra import charts
 from infra.contract import ServiceAccountRef
 from infra.naming import Naming
+from infra.sizing import resources
 from infra.targets.aws.iam import ROLE_ARN_ANNOTATION, Oidc, document, service_account_role
 from infra.targets.aws.node_groups import AUTOSCALER_TAG
 
@@ -120,6 +121,13 @@ class ClusterAutoscaler(pulumi.ComponentResource):
                 },
                 "nodeSelector": dict(args.node_selector),
                 "priorityClassName": "system-cluster-critical",
+                "resources": resources("cluster-autoscaler", "standard").values(),
+                # A static binary: any non-root user runs it.
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 65532},
+                "containerSecurityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"]},
+                },
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role, *args.depends_on]),
         )

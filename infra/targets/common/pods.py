@@ -9,6 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.naming import Naming
+from infra.sizing import resources
+
+SETUP_JOB = resources("setup-job", "standard")
+"""Setup scripts (psql, mc) are small and short; one size fits every stack."""
 
 
 def restricted_container() -> k8s.core.v1.SecurityContextArgs:
@@ -68,6 +72,8 @@ def single_replica_statefulset(
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels={**naming.labels, **labels}),
                 spec=k8s.core.v1.PodSpecArgs(
+                    # Servers (Postgres, MinIO) never call the Kubernetes API.
+                    automount_service_account_token=False,
                     security_context=k8s.core.v1.PodSecurityContextArgs(
                         run_as_user=run_as,
                         run_as_group=run_as,
@@ -136,9 +142,14 @@ def setup_job(
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=6,
             template=k8s.core.v1.PodTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=naming.labels),
+                # The pod carries the Job's labels too: NetworkPolicies admit setup pods by them.
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    labels={**naming.labels, **labels, "app.kubernetes.io/component": "setup"}
+                ),
                 spec=k8s.core.v1.PodSpecArgs(
                     restart_policy="OnFailure",
+                    # Setup scripts talk to Postgres or MinIO, never to the Kubernetes API.
+                    automount_service_account_token=False,
                     security_context=k8s.core.v1.PodSecurityContextArgs(
                         run_as_user=run_as, run_as_group=run_as, run_as_non_root=True
                     ),
@@ -150,6 +161,7 @@ def setup_job(
                             args=[script],
                             env=list(env),
                             volume_mounts=mounts,
+                            resources=SETUP_JOB.args(),
                             security_context=restricted_container(),
                         )
                     ],

@@ -14,6 +14,8 @@ import pulumi_kubernetes as k8s
 
 from infra.config import StackConfig, split_label, split_taint
 from infra.contract import (
+    DATABASE_CLIENTS,
+    OBJECT_STORE_CLIENTS,
     Buckets,
     ImageRegistry,
     NodePlacement,
@@ -21,6 +23,7 @@ from infra.contract import (
     TargetContract,
 )
 from infra.naming import Naming
+from infra.sizing import resources
 from infra.targets.common.namespaces import (
     GPU_NAMESPACE,
     MODELS_NAMESPACE,
@@ -30,13 +33,25 @@ from infra.targets.common.namespaces import (
 from infra.targets.common.shared_fs import SharedFsArgs, StaticSharedFilesystem
 from infra.targets.existing.config import ExistingConfig
 from infra.targets.existing.minio import (
+    API_PORT,
+    MINIO_LABELS,
     MODELS_WRITER,
     REGION,
     Grant,
     MinioObjectStore,
     MinioObjectStoreArgs,
 )
-from infra.targets.existing.postgres import InClusterPostgres, InClusterPostgresArgs
+from infra.targets.existing.policies import (
+    DataNetworkPolicies,
+    DataNetworkPoliciesArgs,
+    ServerPolicy,
+)
+from infra.targets.existing.postgres import PORT as PG_PORT
+from infra.targets.existing.postgres import (
+    POSTGRES_LABELS,
+    InClusterPostgres,
+    InClusterPostgresArgs,
+)
 
 DATA_NAMESPACE = "pdk-data"
 """Postgres and MinIO live apart from the workloads, so their root credentials do too."""
@@ -92,6 +107,7 @@ class ExistingCluster(pulumi.ComponentResource):
                 image=config.postgres.image,
                 storage_size=existing.postgres.storage_size,
                 storage_class=cluster.storage_class,
+                resources=resources("postgres", config.platform.size),
             ),
             opts=scoped,
         )
@@ -111,6 +127,7 @@ class ExistingCluster(pulumi.ComponentResource):
                 client_image=existing.minio.client_image,
                 storage_size=existing.minio.storage_size,
                 storage_class=cluster.storage_class,
+                resources=resources("minio", config.platform.size),
                 buckets=[str(b) for b in all_buckets],
                 grants={
                     # MLDM stores repos and also serves the models bucket through its S3 gateway.
@@ -129,6 +146,20 @@ class ExistingCluster(pulumi.ComponentResource):
                     ),
                 },
                 namespace_resources=[namespaces.by_name[MODELS_NAMESPACE]],
+            ),
+            opts=scoped,
+        )
+
+        DataNetworkPolicies(
+            f"{name}-policies",
+            DataNetworkPoliciesArgs(
+                naming=naming,
+                namespace=DATA_NAMESPACE,
+                servers=[
+                    ServerPolicy("postgres-clients", POSTGRES_LABELS, PG_PORT, DATABASE_CLIENTS),
+                    ServerPolicy("minio-clients", MINIO_LABELS, API_PORT, OBJECT_STORE_CLIENTS),
+                ],
+                depends_on=[namespaces.by_name[DATA_NAMESPACE]],
             ),
             opts=scoped,
         )

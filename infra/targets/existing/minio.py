@@ -12,8 +12,11 @@ import pulumi_random as random
 
 from infra.contract import SecretRef, StorageAccess
 from infra.naming import Naming
+from infra.sizing import Resources
 from infra.targets.common.pods import secret_env, setup_job, single_replica_statefulset
 
+MINIO_LABELS = {"app.kubernetes.io/name": "minio", "app.kubernetes.io/component": "object-store"}
+"""The server pods' labels (its setup Job's pods carry the name, component ``setup``)."""
 API_PORT = 9000
 CONSOLE_PORT = 9001
 REGION = "us-east-1"
@@ -99,6 +102,8 @@ class MinioObjectStoreArgs:
     """Data volume size."""
     storage_class: str
     """StorageClass of the data volume; empty for the cluster default."""
+    resources: Resources
+    """Requests and limits of the server (``platformSize``)."""
     buckets: Sequence[str]
     """Buckets to create."""
     grants: Mapping[str, Grant]
@@ -124,7 +129,7 @@ class MinioObjectStore(pulumi.ComponentResource):
         super().__init__("pdk:target:MinioObjectStore", name, None, opts)
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
-        labels = {"app.kubernetes.io/name": "minio", "app.kubernetes.io/component": "object-store"}
+        labels = dict(MINIO_LABELS)
 
         root_user = random.RandomPassword(
             f"{name}-root-user", length=20, special=False, lower=False, opts=child
@@ -200,9 +205,7 @@ class MinioObjectStore(pulumi.ComponentResource):
                     ),
                     period_seconds=20,
                 ),
-                "resources": k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "4Gi"}
-                ),
+                "resources": args.resources.args(),
             },
             opts=child,
         )

@@ -10,9 +10,12 @@ import pulumi_random as random
 
 from infra.contract import DATABASES, Postgres
 from infra.naming import Naming
+from infra.sizing import Resources
 from infra.targets.common.databases import POSTGRES_UID, create_databases_job
 from infra.targets.common.pods import secret_env, single_replica_statefulset
 
+POSTGRES_LABELS = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/component": "database"}
+"""The server pods' labels (its setup Job's pods carry the name, component ``setup``)."""
 PORT = 5432
 USER = "pdk"
 DATA_MOUNT = "/var/lib/postgresql/data"
@@ -34,6 +37,8 @@ class InClusterPostgresArgs:
     """Data volume size (a Kubernetes quantity)."""
     storage_class: str
     """StorageClass of the data volume; empty for the cluster default."""
+    resources: Resources
+    """Requests and limits of the server (``platformSize``)."""
 
 
 class InClusterPostgres(pulumi.ComponentResource):
@@ -51,7 +56,7 @@ class InClusterPostgres(pulumi.ComponentResource):
         super().__init__("pdk:target:InClusterPostgres", name, None, opts)
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
-        labels = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/component": "database"}
+        labels = dict(POSTGRES_LABELS)
 
         password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
         secret = k8s.core.v1.Secret(
@@ -97,9 +102,7 @@ class InClusterPostgres(pulumi.ComponentResource):
                 ],
                 "readiness_probe": probe,
                 "liveness_probe": probe,
-                "resources": k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "2Gi"}
-                ),
+                "resources": args.resources.args(),
             },
             opts=child,
         )

@@ -256,6 +256,8 @@ DEVICE_PLUGIN = Pin(
     "nvcr.io/nvidia/k8s-device-plugin:v0.17.4; deployments/static/nvidia-device-plugin.yml at "
     "NVIDIA/k8s-device-plugin v0.17.4 is the shape of the DaemonSet",
     config_key="gpuDevicePluginChartVersion",
+    # GKE installs the driver and runs its own device plugin.
+    targets=("existing", "aws"),
     note="No upstream Kubernetes range. Releases up to v0.20.0 (2026-08-19) exist; the chart "
     "is not used because every release renders an MPS control daemon.",
 )

@@ -62,6 +62,13 @@ def test_api_open_to_everyone_is_a_warning() -> None:
     assert not [w for w in load_config("test", GCP).warnings if w.key == "gcpApiAccessCidrs"]
 
 
+def test_kubernetes_version_past_gke_standard_support_is_a_warning() -> None:
+    config = load_config("test", {**GCP, "kubernetesVersion": "1.34"})
+    (warning,) = [w for w in config.warnings if w.key == "kubernetesVersion"]
+    assert "'1.34': left GKE standard support on 2026-08-30" in warning.render()
+    assert not [w for w in load_config("test", GCP).warnings if w.key == "kubernetesVersion"]
+
+
 def test_zone_outside_the_region() -> None:
     message = only_problem({**GCP, "gcpZone": "europe-west4-a"})
     assert (

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from infra import versions
 from infra.config import MISSING, NodePoolConfig, Problem, RuleContext, TargetSection
 from infra.config import pool_size_problems as _pool_sizes
 from infra.config.problems import ignored, rm_fix, set_fix, warning
@@ -374,6 +375,26 @@ def api_open_to_the_internet(ctx: RuleContext[GcpConfig]) -> list[Problem]:
     ]
 
 
+def kubernetes_in_gke_support(ctx: RuleContext[GcpConfig]) -> list[Problem]:
+    """A minor past GKE's standard support is upgraded by GKE, or kept at the extended-support
+    fee: say so before the cluster exists."""
+    version = ctx.config.kubernetes_version
+    ends = versions.STANDARD_SUPPORT_ENDS["gke"]
+    if version not in ends or ends[version] >= versions.TODAY:
+        return []
+    current = [v for v, end in ends.items() if end >= versions.TODAY]
+    return [
+        warning(
+            "kubernetesVersion",
+            version,
+            f"left GKE standard support on {ends[version]}: GKE upgrades such clusters or "
+            "charges for extended support",
+            f"a minor in standard support: {', '.join(current)}",
+            set_fix(ctx.stack, "kubernetesVersion", current[-1] if current else "<minor>"),
+        )
+    ]
+
+
 def pool_sizes(ctx: RuleContext[GcpConfig]) -> list[Problem]:
     gcp = ctx.section
     problems = _pool_sizes(ctx.stack, gcp.cpu, "gcpCpu")
@@ -611,6 +632,7 @@ SECTION = TargetSection(
         zone_in_region,
         api_access_named,
         api_open_to_the_internet,
+        kubernetes_in_gke_support,
         pool_sizes,
         cpu_floor,
         gpu_machine,

@@ -31,6 +31,27 @@ sys.path.insert(0, str(ROOT))
 from infra.plan.stackfiles import known_stacks  # noqa: E402
 
 TARGET_SECONDS = 5.0
+CLOUD_SDKS = ("pulumi_aws", "pulumi_gcp")
+"""Each costs seconds to import; a stack must load only its own target's."""
+_SDK_PROBE = f"""\
+import sys
+from infra.plan.engine import plan
+plan(sys.argv[1])
+print(",".join(m for m in {CLOUD_SDKS!r} if m in sys.modules) or "none")
+"""
+
+
+def cloud_sdks(stack: str) -> str:
+    """The cloud SDKs planning ``stack`` imports."""
+    result = subprocess.run(
+        [sys.executable, "-c", _SDK_PROBE, stack],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
 
 
 def one_run(stack: str, root: Path = ROOT) -> tuple[float, dict[str, float]]:
@@ -69,7 +90,7 @@ def main() -> None:
     print(f"interpreter start-up alone: median {statistics.median(startup):.3f} s")
     print(
         f"{'stack':<10} {'runs':>4} {'wall':>7} {'import':>7} {'program':>8} {'min':>6} "
-        f"{'max':>6}  target"
+        f"{'max':>6}  target        cloud SDKs imported"
     )
     worst = 0.0
     for stack in known_stacks():
@@ -83,6 +104,7 @@ def main() -> None:
         print(
             f"{stack:<10} {args.runs:>4} {wall:>6.2f}s {imports:>6.2f}s {program:>7.2f}s "
             f"{min(walls):>5.2f}s {max(walls):>5.2f}s  {verdict} (< {TARGET_SECONDS:.0f} s)"
+            f"  {cloud_sdks(stack)}"
         )
     print(f"slowest stack median: {worst:.2f} s = {worst / TARGET_SECONDS:.0%} of the target")
 

@@ -201,6 +201,13 @@ def test_kubeconfig_authenticates_through_the_gke_plugin(revealed: dict[str, Any
     )
 
 
+def test_load_balancers_report_ip_addresses_as_on_gke(gcp: dict[str, Any]) -> None:
+    """The mocks stand in for GKE here: the flow reaches MLDM at the proxy's IP."""
+    project = resource(gcp, "flow-mldm-project")["inputs"]
+    assert re.fullmatch(r"203\.0\.113\.[0-9]+", project["host"])
+    assert project["port"] == 80
+
+
 def test_kubeconfig_output_is_secret(gcp: dict[str, Any]) -> None:
     assert gcp["outputs"]["kubeconfig"] == "[secret]"
     assert resource(gcp, "cluster-gke-provider")["inputs"]["kubeconfig"] == "[secret]"

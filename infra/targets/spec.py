@@ -33,6 +33,9 @@ class OfflineMocks:
     """By resource type token."""
     calls: Mapping[str, CallMock] = field(default_factory=dict)
     """By data-source token."""
+    load_balancer_ip: bool = False
+    """Whether the cloud's load balancers report an IP address (GKE) rather than a host name
+    (AWS) in a Service's or Ingress's status."""
 
 
 def lazy(path: str) -> Callable[..., Any]:

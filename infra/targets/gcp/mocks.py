@@ -77,6 +77,8 @@ def _repository(
 
 
 MOCKS = OfflineMocks(
+    # GKE's load balancers report an IP address, not a host name.
+    load_balancer_ip=True,
     resources={
         "gcp:container/cluster:Cluster": _cluster,
         "gcp:serviceaccount/account:Account": _account,

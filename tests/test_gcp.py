@@ -539,6 +539,11 @@ def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
         "flow-images-deploy",
         "flow-images-train",
         "flow-train-pipeline",
+        # The flow reaches MLDM and MLDE at the load balancers' addresses (GKE: IPs).
+        "flow-mldm-project",
+        "flow-mldm-repo",
+        "flow-mlde-project",
+        "flow-mlde-workspace",
         "mldm-release",
         "mldm-tasks-default",
         "mldm-tasks-gpu-pool",

@@ -22,6 +22,7 @@ import pytest
 from infra.config import load_config
 from infra.contract import WORKLOAD_SERVICE_ACCOUNTS
 from infra.naming import Naming
+from infra.plan import cloud_mocks
 from infra.plan.diff import diff_snapshots
 from infra.plan.engine import MOCK_SECRET_PREFIX, run_program
 from infra.plan.stackfiles import REPO_ROOT, read_stack
@@ -201,11 +202,18 @@ def test_kubeconfig_authenticates_through_the_gke_plugin(revealed: dict[str, Any
     )
 
 
-def test_load_balancers_report_ip_addresses_as_on_gke(gcp: dict[str, Any]) -> None:
-    """The mocks stand in for GKE here: the flow reaches MLDM at the proxy's IP."""
-    project = resource(gcp, "flow-mldm-project")["inputs"]
-    assert re.fullmatch(r"203\.0\.113\.[0-9]+", project["host"])
-    assert project["port"] == 80
+def test_offline_load_balancers_report_ip_addresses_as_on_gke() -> None:
+    """The mock's stand-in for GKE's load balancer controller: an IP, not a host name."""
+    service = {"metadata": {"name": "mldm-proxy"}, "spec": {"type": "LoadBalancer"}}
+    on_gke = cloud_mocks.resource_outputs(
+        "kubernetes:core/v1:Service", "x", service, {"pulumi:providers:gcp": {}}
+    )
+    (entry,) = on_gke["status"]["loadBalancer"]["ingress"]
+    assert re.fullmatch(r"203\.0\.113\.[0-9]+", entry["ip"]) and "hostname" not in entry
+    on_eks = cloud_mocks.resource_outputs(
+        "kubernetes:core/v1:Service", "x", service, {"pulumi:providers:aws": {}}
+    )
+    assert "hostname" in on_eks["status"]["loadBalancer"]["ingress"][0]
 
 
 def test_kubeconfig_output_is_secret(gcp: dict[str, Any]) -> None:
@@ -539,11 +547,6 @@ def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
         "flow-images-deploy",
         "flow-images-train",
         "flow-train-pipeline",
-        # The flow reaches MLDM and MLDE at the load balancers' addresses (GKE: IPs).
-        "flow-mldm-project",
-        "flow-mldm-repo",
-        "flow-mlde-project",
-        "flow-mlde-workspace",
         "mldm-release",
         "mldm-tasks-default",
         "mldm-tasks-gpu-pool",

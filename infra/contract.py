@@ -163,6 +163,23 @@ class CloudSqlProxy:
     public one, which a private-only instance does not have."""
 
 
+DATABASE_CA_CONFIG_MAP = "postgres-ca"
+"""ConfigMap holding ``DatabaseCa.pem`` under ``DATABASE_CA_KEY``, in the namespace of each
+client that verifies the database server (the setup Job's, MLDE's)."""
+DATABASE_CA_KEY = "ca.pem"
+
+
+@dataclass(frozen=True)
+class DatabaseCa:
+    """The CA certificates that sign a managed Postgres server's certificate, so clients can
+    verify the server (``sslmode=verify-full``) rather than only encrypt."""
+
+    pem: str
+    """Public CA certificates, PEM; shipped in a ConfigMap next to each client."""
+    name: str
+    """Which CA it is, for logs and docs (e.g. ``Amazon RDS us-east-2 Root CA RSA2048 G1``)."""
+
+
 @dataclass(frozen=True)
 class Postgres:
     """The one Postgres server holding ``DATABASES``."""
@@ -177,7 +194,10 @@ class Postgres:
     """Database names; always ``DATABASES``."""
     ready: Sequence[pulumi.Resource]
     """Resources to depend on before connecting: the databases exist once these are done."""
-    sslmode: Literal["disable", "require"] = "disable"
+    sslmode: Literal["disable", "require", "verify-full"] = "disable"
+    """How clients use TLS; ``verify-full`` needs ``ca``."""
+    ca: DatabaseCa | None = None
+    """Set by targets whose Postgres presents a certificate clients can verify."""
     cloud_sql: CloudSqlProxy | None = None
     """Set when clients must go through the Cloud SQL Auth Proxy; ``host`` is then unused and
     the platform points clients at the proxy the MLDM chart runs."""

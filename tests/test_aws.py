@@ -77,12 +77,12 @@ def test_database_is_reachable_only_from_the_cluster(aws: dict[str, Any]) -> Non
 def test_databases_are_created_over_tls_after_the_server(aws: dict[str, Any]) -> None:
     job = resource(aws, "cluster-postgres-databases")
     env = {e["name"]: e for e in job["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["PGSSLMODE"]["value"] == "require"
+    assert env["PGSSLMODE"]["value"] == "verify-full"
     assert env["PGHOST"]["value"] == "pdk-aws-postgres.mock.us-east-2.rds.amazonaws.com"
     assert "value" not in env["PGPASSWORD"]  # read from the Secret
     assert "cluster-postgres-instance" in depends_on(aws, "cluster-postgres-databases")
     values = releases(aws)["mldm-release"]["values"]
-    assert values["global"]["postgresql"]["postgresqlSSL"] == "require"
+    assert values["global"]["postgresql"]["postgresqlSSL"] == "verify-full"
 
 
 def test_no_security_group_opens_database_or_nfs_ports_to_the_internet(aws: dict[str, Any]) -> None:

@@ -1,8 +1,7 @@
-"""The shell scripts the setup Jobs run, executed here with their clients faked at the command
-boundary (``psql``, ``pg_isready``, ``mc`` are stand-ins on PATH that log their arguments).
-
-This checks the scripts' own logic, re-run safety included; the real clients and servers only
-run in a cluster.
+"""The MinIO setup Job's script, executed here with its client faked at the command boundary
+(``mc`` is a stand-in on PATH that logs its arguments): this checks the script's own logic,
+re-run safety included; the real MinIO only runs in a cluster. The database-setup script runs
+against real PostgreSQL servers instead (``tests/test_postgres_setup.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CLUSTER_STACKS, STACKS
+from tests.conftest import IN_CLUSTER_STACKS
 
 
 def job_container(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
@@ -43,44 +42,6 @@ def run_script(tmp_path: Path, script: str, env: dict[str, str]) -> tuple[int, l
         timeout=30,
     )
     return result.returncode, calls.read_text().splitlines()
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_database_script_creates_only_missing_databases(
-    snapshots: dict[str, Any], stack: str, tmp_path: Path
-) -> None:
-    if not any(r["name"] == "cluster-postgres-databases" for r in snapshots[stack]["resources"]):
-        pytest.skip("the target creates the databases through its cloud's API")
-    container = job_container(snapshots[stack], "cluster-postgres-databases")
-    (tmp_path / "bin").mkdir()
-    fake(tmp_path / "bin", "pg_isready", "exit 0")
-    # 'dex' already exists: the existence query answers 1 for it only.
-    fake(tmp_path / "bin", "psql", 'case "$*" in *"datname = \'dex\'"*) echo 1 ;; esac')
-    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
-    code, calls = run_script(tmp_path, container["args"][0], {**env, "PGPASSWORD": "x"})
-    assert code == 0
-    created = [c for c in calls if "CREATE DATABASE" in c]
-    assert created == [
-        'psql --dbname=postgres --command=CREATE DATABASE "pachyderm"',
-        'psql --dbname=postgres --command=CREATE DATABASE "determined"',
-    ]
-
-
-def test_database_script_waits_for_the_server(snapshots: dict[str, Any], tmp_path: Path) -> None:
-    container = job_container(snapshots["local"], "cluster-postgres-databases")
-    (tmp_path / "bin").mkdir()
-    # Not ready twice, then ready: a counter file tracks the attempts.
-    fake(
-        tmp_path / "bin",
-        "pg_isready",
-        f"n=$(cat {tmp_path}/n 2>/dev/null || echo 0); echo $((n+1)) > {tmp_path}/n; "
-        '[ "$n" -ge 2 ]',
-    )
-    fake(tmp_path / "bin", "psql", "exit 0")
-    fake(tmp_path / "bin", "sleep", "exit 0")
-    code, calls = run_script(tmp_path, container["args"][0], {"PGHOST": "h", "PGPORT": "5432"})
-    assert code == 0
-    assert [c for c in calls if c.startswith("pg_isready")] == ["pg_isready --quiet"] * 3
 
 
 MC_ATTACHED = """\

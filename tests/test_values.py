@@ -3,6 +3,7 @@ the cloud shapes (S3 with IRSA, GCS with Cloud SQL) are checked before those tar
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
@@ -13,6 +14,7 @@ from infra.contract import (
     DATABASES,
     Buckets,
     CloudSqlProxy,
+    DatabaseCa,
     ImageRegistry,
     NodePlacement,
     ObjectStore,
@@ -147,3 +149,27 @@ def test_knative_manifests_are_versioned_urls() -> None:
     assert list(urls) == ["crds", "core", "net-istio"]
     assert urls["core"].endswith("/knative-v1.21.1/serving-core.yaml")
     assert urls["net-istio"].endswith("/knative-v1.21.3/net-istio.yaml")
+
+
+def test_verified_tls_reaches_pgbouncer_pachd_and_the_mlde_master() -> None:
+    base = contract("s3")
+    postgres = dataclasses.replace(
+        base.postgres, sslmode="verify-full", ca=DatabaseCa(pem="PEM", name="test CA")
+    )
+    values = resolve(dataclasses.replace(base, postgres=postgres))
+    pg = values["global"]["postgresql"]
+    assert (pg["postgresqlSSL"], pg["postgresqlSSLCACert"], pg["ssl"]) == (
+        "verify-full",
+        "PEM",
+        True,
+    )
+    db = values["determined"]["db"]
+    assert db["sslMode"] == "verify-full"
+    assert (db["certResourceName"], db["sslRootCert"]) == ("postgres-ca", "ca.pem")
+
+
+def test_encryption_without_a_ca_leaves_the_mlde_master_plain() -> None:
+    # The chart requires a root certificate with db.sslMode, so TLS there needs a CA.
+    values = resolve(contract("s3"))
+    assert values["global"]["postgresql"]["ssl"] is True
+    assert "sslMode" not in values["determined"]["db"]

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from infra import charts
-from infra.contract import TargetContract
+from infra.contract import DATABASE_CA_CONFIG_MAP, DATABASE_CA_KEY, TargetContract
 from infra.naming import Naming
 from infra.platform.endpoints import Endpoint
 from infra.platform.values import (
@@ -113,6 +113,14 @@ class Mldm(pulumi.ComponentResource):
             string_data={POSTGRES_SECRET_KEY: contract.postgres.password},
             opts=child,
         )
+        if contract.postgres.ca is not None and contract.postgres.cloud_sql is None:
+            # The MLDE master reads the database's CA from this ConfigMap (db.certResourceName).
+            k8s.core.v1.ConfigMap(
+                f"{name}-postgres-ca",
+                metadata=naming.metadata(DATABASE_CA_CONFIG_MAP, NAMESPACE, labels),
+                data={DATABASE_CA_KEY: contract.postgres.ca.pem},
+                opts=child,
+            )
         task_accounts = [
             k8s.core.v1.ServiceAccount(
                 f"{name}-tasks-{namespace}",

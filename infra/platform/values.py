@@ -17,6 +17,8 @@ from typing import Any
 import pulumi
 
 from infra.contract import (
+    DATABASE_CA_CONFIG_MAP,
+    DATABASE_CA_KEY,
     DATABASES,
     WORKLOAD_SERVICE_ACCOUNTS,
     NodePlacement,
@@ -104,6 +106,39 @@ def _storage(store: ObjectStore, mldm: StorageAccess) -> dict[str, Any]:
             "amazon": {"region": store.region},
         }
     return {"storageURL": pulumi.Output.format("gs://{0}", store.buckets.mldm)}
+
+
+def _postgres_tls(postgres: Postgres) -> dict[str, Any]:
+    """TLS of MLDM's database clients (``global.postgresql``).
+
+    pg-bouncer carries most of pachd's queries and takes any libpq sslmode plus a CA
+    (``postgresqlSSL``, ``postgresqlSSLCACert``: templates/pgbouncer). pachd's direct
+    connection (migrations, LISTEN/NOTIFY) only has ``ssl: true``, which the chart turns into
+    ``POSTGRES_SSL=require``: encrypted, but the chart offers no way to give pachd a CA. pachw
+    has no TLS setting at all (templates/pachw/deployment.yaml at 2.12).
+    """
+    if postgres.cloud_sql is not None:
+        # The proxy encrypts the hop to Cloud SQL; the in-cluster hop to it is plain.
+        return {"postgresqlSSL": "disable"}
+    tls: dict[str, Any] = {"postgresqlSSL": postgres.sslmode}
+    if postgres.sslmode != "disable":
+        tls["ssl"] = True
+    if postgres.ca is not None:
+        tls["postgresqlSSLCACert"] = postgres.ca.pem
+    return tls
+
+
+def _determined_tls(postgres: Postgres) -> dict[str, Any]:
+    """TLS of the MLDE master's connection: ``db.sslMode`` with a root certificate from a
+    ConfigMap the platform creates (templates/determined/master-config.yaml requires both)."""
+    if postgres.cloud_sql is not None or postgres.ca is None or postgres.sslmode == "disable":
+        return {}
+    return {
+        "sslMode": postgres.sslmode,
+        "sslRootCert": DATABASE_CA_KEY,
+        "resourceType": "configMap",
+        "certResourceName": DATABASE_CA_CONFIG_MAP,
+    }
 
 
 def _checkpoints(store: ObjectStore, mlde: StorageAccess) -> dict[str, Any]:
@@ -257,8 +292,8 @@ def pachyderm_values(
                 "postgresqlUsername": postgres.user,
                 "postgresqlExistingSecretName": postgres_secret,
                 "postgresqlExistingSecretKey": POSTGRES_SECRET_KEY,
-                "postgresqlSSL": "disable" if postgres.cloud_sql else postgres.sslmode,
                 "identityDatabaseFullNameOverride": dex_db,
+                **_postgres_tls(postgres),
             }
         },
         "determined": {
@@ -278,6 +313,7 @@ def pachyderm_values(
                 "name": determined_db,
                 "user": postgres.user,
                 "password": _secret(postgres.password),
+                **_determined_tls(postgres),
             },
             "checkpointStorage": _checkpoints(store, contract.storage_access["mlde"]),
             "maxSlotsPerPod": mlde.max_slots_per_pod,

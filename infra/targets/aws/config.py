@@ -479,6 +479,27 @@ def vpc_choice_unused_keys(ctx: Context) -> list[Problem]:
     ]
 
 
+def rds_ca_shipped(ctx: Context) -> list[Problem]:
+    """Database clients verify RDS against the region's CA, which the stack ships."""
+    from infra.targets.aws.rds_ca import regions
+
+    region = ctx.section.region
+    shipped = regions()
+    if region in shipped:
+        return []
+    return [
+        Problem(
+            "awsRegion",
+            region,
+            "has no RDS CA certificate shipped with this project, so database clients could "
+            "not verify the server",
+            ", ".join(shipped),
+            "add infra/targets/aws/rds-ca/<region>.pem from AWS's RDS certificate bundle, or "
+            + set_fix(ctx.stack, "awsRegion", "us-east-2"),
+        )
+    ]
+
+
 def zones_in_region(ctx: Context) -> list[Problem]:
     aws = ctx.section
     zones = split_list(aws.availability_zones)
@@ -634,6 +655,7 @@ SECTION = TargetSection(
         existing_vpc_subnets,
         vpc_choice_unused_keys,
         zones_in_region,
+        rds_ca_shipped,
         api_access,
         api_open_to_the_internet,
         gpu_instance_facts,

@@ -1,4 +1,5 @@
-"""RDS PostgreSQL: private, encrypted, reachable only from the cluster's nodes."""
+"""RDS PostgreSQL: private, encrypted, reachable only from the cluster's nodes, with a
+certificate its clients verify against the region's RDS CA."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pulumi_random as random
 from infra.contract import DATABASES, Postgres
 from infra.naming import Naming
 from infra.targets.aws.network import Admit, single_port_group
+from infra.targets.aws.rds_ca import CA_IDENTIFIER, rds_ca
 from infra.targets.common.databases import create_databases_job
 
 PORT = 5432
@@ -38,6 +40,8 @@ class RdsPostgresArgs:
     """Namespace of the password Secret and the database-creating Job."""
     client_image: str
     """Pinned Postgres image whose psql the Job runs."""
+    region: str
+    """Region of the instance, which selects the CA its certificate chains to."""
     kubernetes: pulumi.ResourceOptions
     """Options for the Kubernetes objects (provider, what to wait for)."""
 
@@ -75,6 +79,21 @@ class RdsPostgres(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        # RDS PostgreSQL 15+ refuses connections without TLS by default (rds.force_ssl=1). The
+        # Pachyderm chart 2.12 gives pachw no TLS setting (it connects with sslmode=disable), so
+        # this group allows non-TLS connections; every client the stack configures otherwise
+        # uses TLS (verify-full, or require for pachd's direct connection), and the security
+        # group admits the cluster only.
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-parameters",
+            name=naming.cloud_name("postgres", max_length=255),
+            family=f"postgres{args.engine_version}",
+            description="PDK Postgres: TLS not forced (pachw cannot use it)",
+            parameters=[aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="0")],
+            tags=tags,
+            opts=child,
+        )
+        ca = rds_ca(args.region)
         # RDS rejects '/', '@', '"' and spaces in master passwords; letters and digits only.
         password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
         identifier = naming.cloud_name("postgres")
@@ -91,6 +110,8 @@ class RdsPostgres(pulumi.ComponentResource):
             password=password.result,
             port=PORT,
             db_subnet_group_name=subnets.name,
+            parameter_group_name=parameters.name,
+            ca_cert_identifier=CA_IDENTIFIER,
             vpc_security_group_ids=[group.id],
             publicly_accessible=False,
             multi_az=args.multi_az,
@@ -124,7 +145,8 @@ class RdsPostgres(pulumi.ComponentResource):
             port=PORT,
             user=USER,
             password_secret=secret.metadata.name,
-            sslmode="require",
+            sslmode="verify-full",
+            ca=ca,
             opts=pulumi.ResourceOptions.merge(
                 kubernetes, pulumi.ResourceOptions(depends_on=[instance])
             ),
@@ -136,6 +158,7 @@ class RdsPostgres(pulumi.ComponentResource):
             password=password.result,
             databases=DATABASES,
             ready=[job],
-            sslmode="require",
+            sslmode="verify-full",
+            ca=ca,
         )
         self.register_outputs({"host": instance.address, "port": PORT, "user": USER})

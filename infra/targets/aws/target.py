@@ -255,6 +255,7 @@ class AwsCluster(pulumi.ComponentResource):
                 tags=tags,
                 namespace=namespaces.by_name[DATA_NAMESPACE].metadata.name,
                 client_image=config.postgres.image,
+                region=aws_config.region,
                 kubernetes=kubernetes,
             ),
             opts=child,

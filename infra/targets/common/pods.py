@@ -121,19 +121,32 @@ def setup_job(
     env: Sequence[k8s.core.v1.EnvVarArgs],
     opts: pulumi.ResourceOptions,
     scratch: str | None = None,
+    config_maps: Mapping[str, pulumi.Input[str]] | None = None,
+    deadline_seconds: int | None = None,
 ) -> k8s.batch.v1.Job:
     """A Job that runs ``script`` with ``/bin/sh`` until it succeeds (six retries).
 
     Auto-named, so a changed script replaces the Job instead of failing on its immutable pod
     template; scripts must therefore be safe to run again. ``scratch`` mounts an empty folder
-    there, for clients that need somewhere to write.
+    there, for clients that need somewhere to write. ``config_maps`` mounts ConfigMaps
+    read-only (mount path -> ConfigMap name). ``deadline_seconds`` bounds the whole Job, retries
+    included, so a setup that cannot succeed fails instead of blocking the deployment.
     """
-    mounts = [k8s.core.v1.VolumeMountArgs(name="scratch", mount_path=scratch)] if scratch else None
-    volumes = (
-        [k8s.core.v1.VolumeArgs(name="scratch", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
-        if scratch
-        else None
-    )
+    mounts: list[k8s.core.v1.VolumeMountArgs] = []
+    volumes: list[k8s.core.v1.VolumeArgs] = []
+    if scratch:
+        mounts.append(k8s.core.v1.VolumeMountArgs(name="scratch", mount_path=scratch))
+        volumes.append(
+            k8s.core.v1.VolumeArgs(name="scratch", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+        )
+    for index, (path, config_map) in enumerate(sorted((config_maps or {}).items())):
+        name = f"config-{index}"
+        mounts.append(k8s.core.v1.VolumeMountArgs(name=name, mount_path=path, read_only=True))
+        volumes.append(
+            k8s.core.v1.VolumeArgs(
+                name=name, config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map)
+            )
+        )
     return k8s.batch.v1.Job(
         resource_name,
         metadata=naming.metadata(
@@ -141,6 +154,7 @@ def setup_job(
         ),
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=6,
+            active_deadline_seconds=deadline_seconds,
             template=k8s.core.v1.PodTemplateSpecArgs(
                 # The pod carries the Job's labels too: NetworkPolicies admit setup pods by them.
                 metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -160,12 +174,12 @@ def setup_job(
                             command=["/bin/sh", "-c"],
                             args=[script],
                             env=list(env),
-                            volume_mounts=mounts,
+                            volume_mounts=mounts or None,
                             resources=SETUP_JOB.args(),
                             security_context=restricted_container(),
                         )
                     ],
-                    volumes=volumes,
+                    volumes=volumes or None,
                 ),
             ),
         ),

@@ -541,7 +541,8 @@ def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
 
     assert {top(r["name"]) for r in diff.added} == {"cluster"}
     removed = {r["name"] for r in diff.removed if top(r["name"]) != "cluster"}
-    assert removed == {"gpu", "gpu-device-plugin", "gpu-namespace"}
+    # The RDS CA ConfigMap for the MLDE master: GCP reaches Cloud SQL through the proxy.
+    assert removed == {"gpu", "gpu-device-plugin", "gpu-namespace", "mldm-postgres-ca"}
     assert {c.name for c in diff.changed} == {
         "flow-deploy-pipeline",
         "flow-images-deploy",

@@ -298,14 +298,30 @@ FLOW_BASE = Pin(
 EXPORT_TORCH = Pin(
     "torch in the deploy image (exports the served TorchScript)",
     "client",
-    "2.13.0",
+    "2.4.0",
     None,
     "none",
-    "images/deploy/Dockerfile (CPU wheel from download.pytorch.org)",
-    extra={"torch": "2.13.0"},
+    "images/deploy/Dockerfile (CPU wheel from download.pytorch.org); equal to the serving "
+    "runtime's torch, so TorchScript is loaded by the version that wrote it",
+    note="The local dry run exports and serves with the test environment's torch 2.13.0 "
+    "and TorchServe 0.12.0; only the in-cluster pair is pinned to 2.4.0.",
+    extra={"torch": "2.4.0"},
+)
+TORCHSERVE_RUNTIME = Pin(
+    "TorchServe serving runtime image (ClusterServingRuntime pdk-torchserve)",
+    "runtime",
+    "pytorch/torchserve-kfs:0.12.0",
+    None,
+    "unsupported-upstream",
+    "pytorch/serve v0.12.0: kubernetes/kserve/Dockerfile (torchserve-kfs, FROM "
+    "pytorch/torchserve), requirements/torch_cpu_linux.txt torch 2.4.0+cpu, "
+    "docker/build_image.sh PYTHON_VERSION=3.9",
+    note="Docker Hub tag not pulled from here; TorchServe is in limited maintenance since "
+    "2025-02-28 and 0.12.0 is its last release.",
+    extra={"torch": "2.4.0", "torchserve": "0.12.0", "python": "3.9"},
 )
 TORCHSERVE = Pin(
-    "TorchServe (serving runtime and local dry run)",
+    "TorchServe (local dry run, and the torchserve in the runtime image)",
     "runtime",
     "0.12.0",
     None,
@@ -314,6 +330,14 @@ TORCHSERVE = Pin(
     note="Last release; no further fixes upstream.",
     extra={"torchserve": "0.12.0"},
 )
+
+STARTUP_HOOK_REQUIRES_PYTHON: dict[str, str] = {
+    # PyPI metadata (Requires-Python) of each package the examples' startup hooks install into
+    # the MLDE task image; tests/test_task_images.py compares it with the image's Python and,
+    # where the same version is installed here, with the installed metadata.
+    "pachyderm-sdk==2.12.2": ">=3.9,<4.0",
+    "pyarrow==25.0.1": ">=3.10",
+}
 
 PINS: tuple[Pin, ...] = (
     KUBERNETES,
@@ -334,6 +358,7 @@ PINS: tuple[Pin, ...] = (
     DETERMINED_SDK,
     FLOW_BASE,
     EXPORT_TORCH,
+    TORCHSERVE_RUNTIME,
     TORCHSERVE,
 )
 

@@ -177,7 +177,12 @@ def pipeline_round_trip(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 SCHEMAS = Path(__file__).parent / "schemas"
-CUSTOM_GROUPS = {"gateway.networking.k8s.io", "cert-manager.io", "gateway.envoyproxy.io"}
+CUSTOM_GROUPS = {
+    "gateway.networking.k8s.io",
+    "cert-manager.io",
+    "gateway.envoyproxy.io",
+    "serving.kserve.io",
+}
 """API groups of the custom resources the stacks declare; kubernetes-validate knows none."""
 
 

@@ -278,6 +278,7 @@ class Platform(pulumi.ComponentResource):
                 gateway=f"{GATEWAY_NAMESPACE}/{GATEWAY_NAME}",
                 url_scheme="https" if tls_on else "http",
                 prerequisites=kserve_needs,
+                labels=naming.labels,
             ),
             opts=child,
         )

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from infra.config import KEYS, PROJECT, ConfigError, project_config_schema
 from infra.ops.commands import register as register_ops
+from infra.plan.review import DiffFormat
 from infra.plan.stackfiles import REPO_ROOT, StackFileError, known_stacks
 
 app = typer.Typer(
@@ -116,6 +117,9 @@ def _snapshot_at_ref(stack: str, ref: str) -> dict[str, Any]:
                 tar.extractall(folder, filter="data")
         if not (Path(folder) / "infra" / "cli.py").is_file():
             raise _fail(f"git ref '{ref}' has no offline plan (infra/cli.py is missing)")
+        if not (Path(folder) / "stacks" / f"Pulumi.{stack}.yaml").is_file():
+            # A stack the change adds: everything in it is new.
+            return {"stack": f"{stack}@{ref}", "resources": [], "outputs": {}}
         env = {**os.environ, "PYTHONPATH": folder}
         result = subprocess.run(
             [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--json"],
@@ -145,6 +149,14 @@ def diff(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    output_format: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format",
+            help="text, json (as --json) or markdown (for a pull-request comment; with "
+            "--against and no --stack: every stack in one comment).",
+        ),
+    ] = DiffFormat.TEXT,
     show_all: Annotated[
         bool,
         typer.Option(
@@ -159,6 +171,12 @@ def diff(
     from infra.plan.diff import diff_snapshots
     from infra.plan.render import render_diff
 
+    if stack is None and against is not None and output_format == "markdown" and left is None:
+        from infra.plan.review import review_comment
+
+        text, changed = review_comment(against, _snapshot_at_ref, _snapshot)
+        sys.stdout.write(text)
+        raise typer.Exit(EXIT_DIFFERENCES if changed else 0)
     if stack is not None or against is not None:
         if stack is None or against is None or left is not None:
             raise _fail("use either `pdk diff A B` or `pdk diff -s STACK --against REF`")
@@ -172,8 +190,12 @@ def diff(
         )
     two_stacks = stack is None
     result = diff_snapshots(before, after, hide_identity=two_stacks and not show_all)
-    if as_json:
+    if as_json or output_format == "json":
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
+    elif output_format == "markdown":
+        from infra.plan.review import render_markdown
+
+        sys.stdout.write(render_markdown(result, stack or f"{left} → {right}"))
     else:
         render_diff(out, result)
     raise typer.Exit(0 if result.empty else EXIT_DIFFERENCES)

@@ -74,3 +74,40 @@ def test_no_golden_file_without_a_stack() -> None:
     expected = {f"plan-{s}.json" for s in STACKS} | {f"helm-values-{s}.yaml" for s in STACKS}
     orphans = {p.name for p in GOLDEN.iterdir()} - expected
     assert not orphans, f"golden files for deleted stacks: {orphans}"
+
+
+REVIEW_CHANGES = {"minioStorageSize": "2Ti", "kserveModelsWebApp": "true", "gpuEnabled": "false"}
+"""A pull request's worth of change to `onprem`: one resized volume, an added component, GPUs
+off (resources removed). Its review comment is pinned below."""
+
+
+def review_documents(snapshots: dict[str, Any]) -> dict[str, str]:
+    """The PR-comment markdown for real diffs: a changed `onprem`, and `local` -> `onprem`."""
+    from infra.config import load_config
+    from infra.plan.engine import run_program
+    from infra.plan.review import render_markdown
+    from infra.plan.stackfiles import read_stack
+
+    raw, secret_keys = read_stack("onprem")
+    changed_config = load_config("onprem", {**raw, **REVIEW_CHANGES}, secret_keys)
+    changed = run_program("onprem", changed_config).to_dict()
+    changed["stack"] = "onprem (this PR)"
+    return {
+        "review-onprem.md": render_markdown(diff_snapshots(snapshots["onprem"], changed), "onprem"),
+        "review-local-onprem.md": render_markdown(
+            diff_snapshots(snapshots["local"], snapshots["onprem"], hide_identity=True),
+            "local → onprem",
+        ),
+    }
+
+
+def test_review_markdown_matches_golden(snapshots: dict[str, Any], update_golden: bool) -> None:
+    for name, document in review_documents(snapshots).items():
+        path = GOLDEN / name
+        if update_golden:
+            path.write_text(document)
+            continue
+        assert path.exists(), f"no golden {name}; run pytest tests/test_golden.py --update-golden"
+        assert path.read_text() == document, (
+            f"{name} is stale; if intended: pytest tests/test_golden.py --update-golden"
+        )

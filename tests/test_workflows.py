@@ -1,0 +1,65 @@
+"""The GitHub Actions workflows, read as data: triggers, permissions, the steps they must have,
+and the commands they run existing in `pdk`. (GitHub itself cannot run here.)"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from infra.cli import app
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
+
+
+def load(name: str) -> dict[str, Any]:
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    # YAML 1.1 reads the key `on` as True.
+    document["on"] = document.pop(True, document.get("on"))
+    return document
+
+
+def steps(document: dict[str, Any], job: str) -> list[dict[str, Any]]:
+    return list(document["jobs"][job]["steps"])
+
+
+def pdk_commands(document: dict[str, Any]) -> list[list[str]]:
+    """Every `pdk ...` invocation in the workflow's run steps, as words."""
+    found = []
+    for job in document["jobs"].values():
+        for step in job["steps"]:
+            for line in str(step.get("run", "")).splitlines():
+                match = re.search(r"\.venv/bin/pdk ([a-z ]+?)(?: -|$| >)", line.strip())
+                if match:
+                    found.append(match.group(1).split())
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.yml")))
+def test_every_pdk_command_a_workflow_runs_exists(name: str) -> None:
+    commands = pdk_commands(load(name))
+    assert commands, f"{name} runs no pdk command"
+    for words in commands:
+        result = CliRunner().invoke(app, [*words, "--help"])
+        assert result.exit_code == 0, f"{name}: `pdk {' '.join(words)}` does not exist"
+
+
+def test_plan_diff_runs_on_every_pull_request_without_cloud_credentials() -> None:
+    document = load("plan-diff.yml")
+    assert "pull_request" in document["on"]
+    assert document["permissions"] == {"contents": "read", "pull-requests": "write"}
+    text = (WORKFLOWS / "plan-diff.yml").read_text()
+    assert "secrets." not in text and "id-token" not in text
+    names = [step.get("name", step.get("uses", "")) for step in steps(document, "diff")]
+    assert names[0] == "actions/checkout@v4"
+    assert steps(document, "diff")[0]["with"]["fetch-depth"] == 0
+    run = next(s["run"] for s in steps(document, "diff") if s.get("name") == "Render the diff")
+    assert '--against "origin/${{ github.base_ref }}" --format markdown' in run
+    script = next(s for s in steps(document, "diff") if "github-script" in s.get("uses", ""))
+    # One comment, found by the marker the renderer writes, updated rather than added.
+    assert "<!-- pdk-diff -->" in script["with"]["script"]
+    assert "updateComment" in script["with"]["script"]

@@ -5,6 +5,7 @@ included: each must get its 400, never a 5xx)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import statistics
@@ -17,7 +18,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from infra.cli import app
+from infra.ops import verify
 from pdk_assets.dryrun import DryRunResult, dry_run
+from pdk_assets.envelope import request_body
 from pdk_assets.labels import SKIP_HIDDEN, SKIP_UNREADABLE
 from pdk_assets.local import LocalTorchServe
 from pdk_assets.manifest import EXAMPLES_DIR, load_examples, load_manifest
@@ -123,6 +126,17 @@ def test_dry_run_trains_serves_and_answers(
         (server,) = served.servers.values()
         seen["pid"] = server.process.pid
         assert _group_alive(server.process.pid)
+        # `pdk verify`'s health and predict calls, against this real TorchServe: the KServe v1
+        # path and a Host header (which a gateway routes on; TorchServe ignores it).
+        address = f"127.0.0.1:{server.ports['inference']}"
+        host = "dog-cat.models.example.com"
+        assert "Healthy" in verify.ping(verify.http_request, address, host)
+        image = request_images(tmp_path / "verify", MANIFEST.classes)[0]
+        body = json.dumps(request_body([image.read_bytes()])).encode()
+        answer = verify.predict(
+            verify.http_request, address, host, MANIFEST.serving.model_name, body
+        )
+        seen["verify"] = answer["predictions"][0]
 
     output = io.StringIO()
     workdir = tmp_path / "run"
@@ -152,6 +166,7 @@ def test_dry_run_trains_serves_and_answers(
     CHECKS[name](result, workdir)
 
     assert not _group_alive(seen["pid"]), "TorchServe must be stopped after the run"
+    assert seen["verify"] in (0, 1), seen
     text = output.getvalue()
     for stage in ("Data commit", "Train", "Deploy", "Predict", "TorchServe stopped"):
         assert stage in text

@@ -302,3 +302,17 @@ def test_reap_takes_down_only_expired_ci_stacks_up_to_the_cap(fake: FakePulumi, 
     destroyed = [c.split()[-1] for c in fake.commands() if c.startswith("destroy")]
     assert destroyed == ["ci-aws-1"]
     assert set(fake.stacks) == {"ci-aws-2", "ci-aws-3", "keep-me"}
+
+
+def test_ci_up_set_overrides_the_template_and_is_validated(fake: FakePulumi) -> None:
+    code, output = _pdk(
+        "ci", "up", "-s", "aws", "--name", "ci-aws-9", "--set", "awsApiAccessCidrs=198.51.100.7/32"
+    )
+    assert code == 0, output
+    config = next(c for c in fake.commands() if c.startswith("config set-all"))
+    assert "--plaintext pdk-deployer:awsApiAccessCidrs=198.51.100.7/32" in config
+    assert "203.0.113.0/24 " not in config.split("awsApiAccessCidrs")[1][:20]
+    fake.calls.clear()
+    code, output = _pdk("ci", "up", "-s", "aws", "--set", "awsApiAccessCidrs=everyone")
+    assert code == 2 and "awsApiAccessCidrs" in output and "(template 'aws' plus --set)" in output
+    assert fake.calls == []

@@ -63,3 +63,39 @@ def test_plan_diff_runs_on_every_pull_request_without_cloud_credentials() -> Non
     # One comment, found by the marker the renderer writes, updated rather than added.
     assert "<!-- pdk-diff -->" in script["with"]["script"]
     assert "updateComment" in script["with"]["script"]
+
+
+def test_throwaway_cluster_runs_up_verify_down_with_down_always() -> None:
+    document = load("throwaway-cluster.yml")
+    on = document["on"]
+    assert on["pull_request"]["types"] == ["labeled", "synchronize"]
+    assert "workflow_dispatch" in on
+    job = document["jobs"]["cluster"]
+    assert "ci:cluster" in job["if"] and "workflow_dispatch" in job["if"]
+    by_name = {step.get("name"): step for step in job["steps"]}
+    order = [step.get("name") for step in job["steps"]]
+    assert order.index("up") < order.index("verify") < order.index("down")
+    assert order.index("down") == max(
+        i for i, step in enumerate(job["steps"]) if "pdk" in str(step.get("run", ""))
+    )
+    assert by_name["down"]["if"] == "always()"
+    assert 'pdk ci down -s "$STACK"' in by_name["down"]["run"]
+    assert 'pdk verify -s "$STACK" --json' in by_name["verify"]["run"]
+    # The name is fixed before `up`, so `down` knows it even when `up` died halfway.
+    assert '--name "$STACK"' in by_name["up"]["run"]
+    assert len("ci-" + "9" * 11 + "-9") <= 20  # run ids are 10-11 digits
+    # Cloud access by OIDC federation, not stored keys.
+    assert document["permissions"]["id-token"] == "write"
+    text = (WORKFLOWS / "throwaway-cluster.yml").read_text()
+    assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+    assert "role-to-assume: ${{ secrets.AWS_CI_ROLE_ARN }}" in text
+    assert document["concurrency"]["cancel-in-progress"] is False
+
+
+def test_reap_is_scheduled_capped_and_one_at_a_time() -> None:
+    document = load("reap.yml")
+    assert document["on"]["schedule"][0]["cron"]
+    assert document["on"]["workflow_dispatch"]["inputs"]["dry_run"]["default"] is True
+    assert document["concurrency"] == {"group": "reap", "cancel-in-progress": False}
+    run = next(s["run"] for s in steps(document, "reap") if s.get("name") == "reap")
+    assert "pdk reap --dry-run --max 3" in run and "pdk reap --max 3" in run

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ class UpRequest:
     ttl: str
     owner: str
     now: datetime
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    """``--set KEY=VALUE`` on top of the template (keys without the project prefix), e.g. the CI
+    runner's address in ``awsApiAccessCidrs``."""
 
 
 @dataclass(frozen=True)
@@ -51,18 +54,22 @@ def default_owner(environ: Mapping[str, str] = os.environ) -> str:
     return environ.get("GITHUB_ACTOR") or environ.get("USER") or getpass.getuser()
 
 
-def template_config(template: str, name: str, root: Path = REPO_ROOT) -> TemplateConfig:
+def template_config(
+    template: str, name: str, root: Path = REPO_ROOT, overrides: Mapping[str, str] | None = None
+) -> TemplateConfig:
     """The template's stack file with ``ephemeral`` forced and the deployment id set, after
     validating the result as the program will (so a bad template fails before the backend)."""
     try:
         raw, secret_keys = read_stack(template, root)
     except StackFileError as error:
         raise OpsError(f"unknown template: {error}") from None
-    overrides = {"ephemeral": "true", "deploymentId": name}
+    forced = {**(overrides or {}), "ephemeral": "true", "deploymentId": name}
     try:
-        load_config(name, {**raw, **overrides}, secret_keys)
+        load_config(name, {**raw, **forced}, secret_keys)
     except ConfigError as error:
-        raise OpsError(f"template '{template}' has invalid config:\n{error}") from None
+        raise OpsError(
+            f"the new stack's config (template '{template}' plus --set) is invalid:\n{error}"
+        ) from None
     document = yaml.safe_load((root / STACKS_DIR / f"Pulumi.{template}.yaml").read_text()) or {}
     plain: dict[str, str] = {}
     secure: list[str] = []
@@ -73,8 +80,10 @@ def template_config(template: str, name: str, root: Path = REPO_ROOT) -> Templat
             plain[str(key)] = "true" if value else "false"
         else:
             plain[str(key)] = value if isinstance(value, str) else yaml.safe_dump(value).strip()
-    plain[EPHEMERAL_KEY] = "true"
-    plain[DEPLOYMENT_KEY] = name
+    for key, value in forced.items():
+        plain[f"{PROJECT}:{key}"] = value
+        if f"{PROJECT}:{key}" in secure:
+            secure.remove(f"{PROJECT}:{key}")
     return TemplateConfig(plain=plain, secure=sorted(secure))
 
 
@@ -87,7 +96,7 @@ def check_request(
         ttl = expiry.parse_ttl(request.ttl)
     except expiry.ExpiryError as error:
         raise OpsError(str(error)) from None
-    config = template_config(request.template, request.name, root)
+    config = template_config(request.template, request.name, root, request.overrides)
     tags = expiry.CiTags.new(request.owner, request.template, request.name, request.now, ttl)
     return tags, config
 

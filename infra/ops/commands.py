@@ -76,6 +76,14 @@ def ci_up_command(
     owner: Annotated[
         str | None, typer.Option("--owner", help="Owner tag. Default: $GITHUB_ACTOR or $USER.")
     ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="KEY=VALUE on top of the template's config (repeatable), e.g. "
+            "awsApiAccessCidrs=203.0.113.7/32 for the CI runner.",
+        ),
+    ] = None,
     secrets_provider: Annotated[
         str | None,
         typer.Option(
@@ -90,12 +98,19 @@ def ci_up_command(
     from infra.ops import ci_up
 
     with _errors():
+        overrides = {}
+        for setting in settings or []:
+            key, equals, value = setting.partition("=")
+            if not equals or not key:
+                raise OpsError(f"--set {setting!r}: write KEY=VALUE, e.g. --set gpuEnabled=false")
+            overrides[key.removeprefix("pdk-deployer:")] = value
         request = ci_up.UpRequest(
             template=template,
             name=name or expiry.default_name(template),
             ttl=ttl,
             owner=owner or ci_up.default_owner(),
             now=datetime.now(UTC),
+            overrides=overrides,
         )
         outputs = ci_up.ci_up(request, _console(), secrets_provider=secrets_provider)
     sys.stdout.write(json.dumps(outputs, indent=2, sort_keys=True, default=str) + "\n")
@@ -144,9 +159,42 @@ def reap_command(
     raise typer.Exit(result.exit_code)
 
 
+def verify_command(
+    stack: StackOption,
+    experiment: Annotated[
+        bool,
+        typer.Option(
+            "--experiment", help="Also run a tiny CPU experiment that writes a checkpoint."
+        ),
+    ] = False,
+    flow: Annotated[
+        bool,
+        typer.Option(
+            "--flow",
+            help="Also commit the example's sample data, wait for train and deploy, predict.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    timeout: Annotated[
+        int, typer.Option("--timeout", min=10, help="Seconds to wait for pods to be Ready.")
+    ] = 600,
+) -> None:
+    """Check a deployed stack works: nodes Ready, GPUs allocatable, Helm releases deployed and
+    pods Ready, MLDM (create/delete a repo), MLDE (login), a model through the gateway.
+    Exit 1 if any check fails."""
+    from infra.ops import verify_run
+
+    with _errors():
+        results = verify_run.verify(stack, _console(), experiment, flow, as_json, timeout)
+    raise typer.Exit(EXIT_FAILED if any(r.failed for r in results) else 0)
+
+
 def register(app: typer.Typer) -> None:
-    """Adds ``ci up``, ``ci down`` and ``reap`` to the ``pdk`` app."""
+    """Adds ``ci up``, ``ci down``, ``reap`` and ``verify`` to the ``pdk`` app."""
     app.add_typer(ci_app, name="ci")
-    commands: list[tuple[str, Callable[..., None]]] = [("reap", reap_command)]
+    commands: list[tuple[str, Callable[..., None]]] = [
+        ("reap", reap_command),
+        ("verify", verify_command),
+    ]
     for command_name, function in commands:
         app.command(command_name)(function)

@@ -278,6 +278,9 @@ class TargetContract:
     """Resources the platform must wait for before installing anything."""
     kubeconfig: pulumi.Output[str] | None = None
     """A kubeconfig for the cluster (a Pulumi secret), when the target created the cluster."""
+    load_balancer_annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotations for every Service of type LoadBalancer, from the cloud's controller
+    vocabulary: on AWS, the tags the load balancer carries (so the leak query finds it)."""
     commands: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Ready-to-run commands specific to this target (a console port-forward, a shell),
     exported as the ``commands`` stack output. Never put a secret value in one: give the

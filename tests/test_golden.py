@@ -72,10 +72,13 @@ def test_helm_values_match_golden(
 
 def test_no_golden_file_without_a_stack() -> None:
     expected = {f"plan-{s}.json" for s in STACKS} | {f"helm-values-{s}.yaml" for s in STACKS}
+    expected |= set(REVIEW_GOLDEN)
     orphans = {p.name for p in GOLDEN.iterdir()} - expected
     assert not orphans, f"golden files for deleted stacks: {orphans}"
 
 
+REVIEW_GOLDEN = ("review-onprem.md", "review-local-onprem.md")
+"""The pull-request markdown of `pdk diff --format markdown`, for the diffs below."""
 REVIEW_CHANGES = {"minioStorageSize": "2Ti", "kserveModelsWebApp": "true", "gpuEnabled": "false"}
 """A pull request's worth of change to `onprem`: one resized volume, an added component, GPUs
 off (resources removed). Its review comment is pinned below."""

@@ -8,7 +8,8 @@ would fail on the first ``pulumi preview``, before the services exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from infra.platform.endpoints import Endpoint
@@ -22,6 +23,15 @@ class Exposure:
     """LoadBalancer: an external address per endpoint. NodePort: a port on every node."""
     source_ranges: tuple[str, ...]
     """CIDRs allowed through load balancers; unused with NodePort."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """The target's ``load_balancer_annotations``; set on LoadBalancer Services only."""
+
+    @property
+    def service_annotations(self) -> dict[str, str] | None:
+        """Annotations for an exposed Service; None where the type takes none."""
+        if self.service_type != "LoadBalancer" or not self.annotations:
+            return None
+        return dict(self.annotations)
 
     @property
     def load_balancer_source_ranges(self) -> list[str] | None:
@@ -33,6 +43,8 @@ class Exposure:
         values: dict[str, Any] = {"type": self.service_type}
         if self.load_balancer_source_ranges is not None:
             values["loadBalancerSourceRanges"] = self.load_balancer_source_ranges
+        if self.service_annotations is not None:
+            values["annotations"] = self.service_annotations
         return values
 
     def host(self, endpoint: Endpoint) -> str:

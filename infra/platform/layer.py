@@ -109,6 +109,7 @@ class Platform(pulumi.ComponentResource):
         exposure = Exposure(
             service_type=config.expose.service_type,
             source_ranges=tuple(config.expose.source_ranges.split(",")),
+            annotations=contract.load_balancer_annotations,
         )
         size = config.platform.size
         if contract.nodes.gpu_enabled and contract.nodes.needs_device_plugin:

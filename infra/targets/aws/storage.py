@@ -94,7 +94,17 @@ def gp3_storage_class(
             GP3_CLASS, annotations={"storageclass.kubernetes.io/is-default-class": "true"}
         ),
         provisioner="ebs.csi.aws.com",
-        parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+        # The driver tags each volume it creates with these (tagSpecification_N, EBS CSI
+        # >= 1.6, docs/tagging.md), so a disk left by a claim is found by the leak query.
+        parameters={
+            "type": "gp3",
+            "encrypted": "true",
+            "fsType": "ext4",
+            **{
+                f"tagSpecification_{index}": f"{key}={value}"
+                for index, (key, value) in enumerate(sorted(naming.tags.items()), start=1)
+            },
+        },
         reclaim_policy="Delete",
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,

@@ -44,6 +44,10 @@ DATA_NAMESPACE = "pdk-data"
 """Holds the database password Secret and the Job that creates the databases."""
 BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
 
+LB_TAGS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags"
+"""Read by both the AWS cloud provider and the AWS Load Balancer Controller: tags for the load
+balancer a LoadBalancer Service creates, which Pulumi never sees (the leak query needs them)."""
+
 
 def node_groups(config: StackConfig, placement: NodePlacement) -> list[GroupSpec]:
     """The CPU group, and the GPU group when the stack has GPUs."""
@@ -291,6 +295,9 @@ class AwsCluster(pulumi.ComponentResource):
             nodes=placement,
             ready=[*addons.addons, *database.postgres.ready, default_class, autoscaler],
             kubeconfig=cluster.kubeconfig,
+            load_balancer_annotations={
+                LB_TAGS_ANNOTATION: ",".join(f"{k}={v}" for k, v in sorted(naming.tags.items()))
+            },
             commands={
                 "updateKubeconfig": pulumi.Output.concat(
                     "aws eks update-kubeconfig --name ", cluster.name, " --region ", region

@@ -146,7 +146,7 @@ def test_ci_up_failure_keeps_the_tagged_stack_and_exits_1(fake: FakePulumi) -> N
     [
         (["-s", "nope"], "unknown template: Unknown stack 'nope'"),
         (["-s", "local", "--ttl", "soon"], "TTL 'soon' does not parse"),
-        (["-s", "local", "--name", "ci-name-far-too-long-x"], "at most 20 fit"),
+        (["-s", "local", "--name", "ci-name-far-too-long-x"], "at most 17 fit"),
         (["-s", "local", "--name", "Bad_Name"], "lowercase letters"),
     ],
 )

@@ -54,7 +54,7 @@ def test_tags_carry_creation_and_expiry_in_utc() -> None:
 def test_default_name_fits_the_cloud_name_limit() -> None:
     assert expiry.default_name("aws", token="a1b2c3") == "ci-aws-a1b2c3"
     long = expiry.default_name("a-Very_Long.Template-name", token="a1b2c3")
-    assert long == "ci-a-very-lon-a1b2c3" and len(long) == expiry.MAX_NAME_LENGTH
+    assert long == "ci-a-very-a1b2c3" and len(long) <= expiry.MAX_NAME_LENGTH
     assert expiry.check_name(long) == long
     assert expiry.check_name(expiry.default_name("aws")).startswith("ci-aws-")
 
@@ -62,7 +62,7 @@ def test_default_name_fits_the_cloud_name_limit() -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("ci-" + "x" * 18, "has 21 characters; at most 20"),
+        ("ci-" + "x" * 15, "has 18 characters; at most 17"),
         ("CI-Upper", "lowercase letters, digits and '-'"),
         ("1-starts-digit", "starting with a letter"),
         ("ends-", "ending with a letter or digit"),

@@ -83,7 +83,7 @@ def test_throwaway_cluster_runs_up_verify_down_with_down_always() -> None:
     assert 'pdk verify -s "$STACK" --json' in by_name["verify"]["run"]
     # The name is fixed before `up`, so `down` knows it even when `up` died halfway.
     assert '--name "$STACK"' in by_name["up"]["run"]
-    assert len("ci-" + "9" * 11 + "-9") <= 20  # run ids are 10-11 digits
+    assert len("ci-" + "9" * 11 + "-9") <= 17  # run ids are 10-11 digits
     # Cloud access by OIDC federation, not stored keys.
     assert document["permissions"]["id-token"] == "write"
     text = (WORKFLOWS / "throwaway-cluster.yml").read_text()

@@ -27,11 +27,11 @@ MIN_TTL = timedelta(minutes=15)
 MAX_TTL = timedelta(days=7)
 """A throwaway stack living longer than a week is a forgotten one."""
 
-MAX_NAME_LENGTH = 20
+MAX_NAME_LENGTH = 17
 """The stack name is the deployment id, which goes into cloud-side names as
-``pdk-<id>-<role>``. The tightest limit among them is GCP's service-account id (6-30
-characters), which leaves 20 for the id next to ``pdk-`` and a short role; AWS's tightest
-(a 63-character bucket name with the ``-mlde-checkpoints`` role) leaves 42."""
+``pdk-<id>-<role>``. The tightest limit among them is a GCP service-account id (at most 30
+characters, ``pdk-<id>-sqlproxy``: the GCP target's own rule allows 17); AWS's tightest (a
+63-character bucket name with the ``-mlde-checkpoints`` role) leaves 42."""
 
 _TTL_PART = re.compile(r"(\d+)([mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -87,7 +87,7 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise ExpiryError(
             f"stack name '{name}' has {len(name)} characters; at most {MAX_NAME_LENGTH} fit "
-            "into cloud resource names (pdk-<name>-<role>, GCP service accounts allow 30)"
+            "into cloud resource names (pdk-<name>-<role>; GCP service account ids allow 30)"
         )
     if not _NAME.fullmatch(name):
         raise ExpiryError(

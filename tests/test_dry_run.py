@@ -129,14 +129,15 @@ def test_dry_run_trains_serves_and_answers(
         # `pdk verify`'s health and predict calls, against this real TorchServe: the KServe v1
         # path and a Host header (which a gateway routes on; TorchServe ignores it).
         address = f"127.0.0.1:{server.ports['inference']}"
-        host = "dog-cat.models.example.com"
+        host = f"{manifest.serving.inference_service}.models.example.com"
         assert "Healthy" in verify.ping(verify.http_request, address, host)
-        image = request_images(tmp_path / "verify", MANIFEST.classes)[0]
-        body = json.dumps(request_body([image.read_bytes()])).encode()
-        answer = verify.predict(
-            verify.http_request, address, host, MANIFEST.serving.model_name, body
-        )
-        seen["verify"] = answer["predictions"][0]
+        if name == "dog-cat":  # verify --flow predicts with dog-cat's generated images
+            image = request_images(tmp_path / "verify", MANIFEST.classes)[0]
+            body = json.dumps(request_body([image.read_bytes()])).encode()
+            answer = verify.predict(
+                verify.http_request, address, host, MANIFEST.serving.model_name, body
+            )
+            seen["verify"] = answer["predictions"][0]
 
     output = io.StringIO()
     workdir = tmp_path / "run"
@@ -166,7 +167,8 @@ def test_dry_run_trains_serves_and_answers(
     CHECKS[name](result, workdir)
 
     assert not _group_alive(seen["pid"]), "TorchServe must be stopped after the run"
-    assert seen["verify"] in (0, 1), seen
+    if name == "dog-cat":
+        assert seen["verify"] in (0, 1), seen
     text = output.getvalue()
     for stage in ("Data commit", "Train", "Deploy", "Predict", "TorchServe stopped"):
         assert stage in text

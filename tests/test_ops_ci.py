@@ -316,3 +316,11 @@ def test_ci_up_set_overrides_the_template_and_is_validated(fake: FakePulumi) -> 
     code, output = _pdk("ci", "up", "-s", "aws", "--set", "awsApiAccessCidrs=everyone")
     assert code == 2 and "awsApiAccessCidrs" in output and "(template 'aws' plus --set)" in output
     assert fake.calls == []
+
+
+def test_every_target_can_be_taken_down_with_a_leak_check() -> None:
+    from infra.targets import TARGETS
+
+    assert {name: spec.cleanup is not None for name, spec in TARGETS.items()} == {
+        name: True for name in TARGETS
+    }

@@ -89,6 +89,7 @@ def test_throwaway_cluster_runs_up_verify_down_with_down_always() -> None:
     text = (WORKFLOWS / "throwaway-cluster.yml").read_text()
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
     assert "role-to-assume: ${{ secrets.AWS_CI_ROLE_ARN }}" in text
+    assert "workload_identity_provider: ${{ secrets.GCP_WORKLOAD_IDENTITY_PROVIDER }}" in text
     assert document["concurrency"]["cancel-in-progress"] is False
 
 

@@ -47,6 +47,7 @@ TARGETS: dict[str, TargetSpec] = {
             provider_type="pulumi:providers:gcp",
             mocks=gcp_mocks.MOCKS,
             plan_fields=gcp_mocks.PLAN_FIELDS,
+            cleanup=lazy("infra.targets.gcp.leaks:find_leaks"),
         ),
     )
 }

@@ -128,14 +128,14 @@ def test_dry_run_trains_serves_and_answers(
         assert _group_alive(server.process.pid)
         # `pdk verify`'s health and predict calls, against this real TorchServe: the KServe v1
         # path and a Host header (which a gateway routes on; TorchServe ignores it).
-        address = f"127.0.0.1:{server.ports['inference']}"
+        base = f"http://127.0.0.1:{server.ports['inference']}"
         host = f"{manifest.serving.inference_service}.models.example.com"
-        assert "Healthy" in verify.ping(verify.http_request, address, host)
+        assert "Healthy" in verify.ping(verify.http_request, base, host)
         if name == "dog-cat":  # verify --flow predicts with dog-cat's generated images
             image = request_images(tmp_path / "verify", MANIFEST.classes)[0]
             body = json.dumps(request_body([image.read_bytes()])).encode()
             answer = verify.predict(
-                verify.http_request, address, host, MANIFEST.serving.model_name, body
+                verify.http_request, base, host, MANIFEST.serving.model_name, body
             )
             seen["verify"] = answer["predictions"][0]
 

@@ -555,10 +555,8 @@ def test_diff_from_aws_swaps_cloud_pieces_and_keeps_the_platform(
         "tls-ca-cert",
         "wiring-config",
         "wiring-models-sa",
-        # AWS's load balancers carry its tag annotation (target's load_balancer_annotations).
-        "ingress-release",
-        "istio-gateway",
-        "mldm-proxy",
+        # AWS's load balancer carries its tag annotation (target's load_balancer_annotations).
+        "gateway-proxy-config",
     }
     # The same stack at two commits still shows a renamed provider: it replaces everything.
     renamed = json.loads(json.dumps(gcp).replace("cluster-gke-provider", "cluster-k8s"))

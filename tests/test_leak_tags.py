@@ -13,11 +13,13 @@ from tests.conftest import k8s_objects, releases
 
 
 def _load_balancer_services(values: Any) -> Iterator[dict[str, Any]]:
-    """Every ``service:`` block of type LoadBalancer anywhere in a chart's values."""
+    """Every service spec of type LoadBalancer nested anywhere in chart values or a custom
+    resource (a chart's ``service:``, Envoy Gateway's ``envoyService``)."""
     if isinstance(values, dict):
-        service = values.get("service")
-        if isinstance(service, dict) and service.get("type") == "LoadBalancer":
-            yield service
+        for key in ("service", "envoyService"):
+            service = values.get(key)
+            if isinstance(service, dict) and service.get("type") == "LoadBalancer":
+                yield service
         for value in values.values():
             yield from _load_balancer_services(value)
     elif isinstance(values, list):
@@ -46,11 +48,15 @@ def test_aws_load_balancers_carry_the_deployment_id(snapshots: dict[str, Any]) -
             found += 1
             tags = manifest["metadata"]["annotations"][LB_TAGS_ANNOTATION].split(",")
             assert f"{DEPLOYMENT_LABEL}=aws" in tags, manifest["metadata"]["name"]
+        for service in _load_balancer_services(manifest.get("spec", {})):
+            found += 1
+            tags = service["annotations"][LB_TAGS_ANNOTATION].split(",")
+            assert f"{DEPLOYMENT_LABEL}=aws" in tags, manifest["metadata"]["name"]
     for name, inputs in releases(snapshot).items():
         for service in _load_balancer_services(inputs.get("values", {})):
             found += 1
             assert f"{DEPLOYMENT_LABEL}=aws" in service["annotations"][LB_TAGS_ANNOTATION], name
-    assert found >= 2  # the MLDM proxy and the ingress/gateway at least
+    assert found >= 1  # the gateway, which everything user-facing goes through
 
 
 def test_aws_node_instances_and_their_disks_carry_the_deployment_id(

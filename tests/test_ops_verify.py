@@ -18,14 +18,13 @@ from infra.ops import verify
 from tests.kube_fake import RecordedApi, listing
 
 OUTPUTS = {
-    "mldm": {"service": "mldm-proxy.default.svc.cluster.local"},
-    "mlde": {"service": "mlde.default.svc.cluster.local", "user": "admin"},
-    "kserve": {
-        "service": "gateway.istio-system.svc.cluster.local",
-        "namespace": "models",
-        "hostHeader": "MODEL.models.example.com",
-    },
+    "gateway": {"service": "gateway.envoy-gateway-system.svc.cluster.local", "tls": False},
+    "mldm": {"url": "grpc://localhost:80"},
+    "mlde": {"url": "http://localhost:80", "user": "admin"},
+    "kserve": {"namespace": "models", "hostHeader": "MODEL.models.example.com"},
 }
+"""The stack outputs verify reads (names resolve to localhost here; a real run maps them to
+the gateway with the stack's resolveHosts command)."""
 STATE = [
     {"type": "kubernetes:helm.sh/v3:Release", "inputs": {"name": "mldm", "namespace": "default"}},
     {
@@ -162,41 +161,39 @@ class FakePfs:
         self.calls.append(("delete", f"{repo.project.name}/{repo.name}"))
 
 
-def test_mldm_creates_and_deletes_a_repo_through_the_proxy_address() -> None:
+def test_mldm_creates_and_deletes_a_repo_as_root_through_the_gateway() -> None:
     api = RecordedApi()
+    token = base64.b64encode(b"root-token-value").decode()
     api.on(
         "GET",
-        "/api/v1/namespaces/default/services/mldm-proxy",
-        _lb("mldm-proxy", "default", "lb-1.elb.amazonaws.com"),
+        "/api/v1/namespaces/default/secrets/mldm-auth",
+        {"metadata": {"name": "mldm-auth"}, "data": {"root-token": token}},
     )
     pfs = FakePfs()
-    seen: list[tuple[str, int]] = []
+    seen: list[tuple[str, str, Any]] = []
 
-    def client(host: str, port: int) -> Any:
-        seen.append((host, port))
+    def client(address: str, token: str, ca: bytes | None) -> Any:
+        seen.append((address, token, ca))
         return SimpleNamespace(pfs=pfs)
 
     with stack(api, mldm_client=client) as deployed:
         detail = verify.check_mldm(deployed)
-    assert seen == [("lb-1.elb.amazonaws.com", 80)]
+    assert seen == [("grpc://localhost:80", "root-token-value", None)]
     (created, deleted) = pfs.calls
     assert created[0] == "create" and deleted == ("delete", created[1])
     assert created[1].startswith("default/pdk-verify-") and created[1][8:] in detail
 
 
+def test_names_that_do_not_resolve_say_how_to_map_them() -> None:
+    api = RecordedApi()
+    outputs = {**OUTPUTS, "mldm": {"url": "grpc://mldm.pdk.invalid:443"}}
+    with stack(api) as deployed:
+        deployed.outputs = outputs
+        with pytest.raises(verify.CheckFailed, match="resolveHosts"):
+            verify.check_mldm(deployed)
+
+
 def _mlde_api(api: RecordedApi) -> None:
-    api.on(
-        "GET",
-        "/api/v1/namespaces/default/services/mlde",
-        {
-            "metadata": {"name": "mlde", "namespace": "default"},
-            "spec": {
-                "type": "NodePort",
-                "ports": [{"name": "http", "port": 8080, "nodePort": 30081}],
-            },
-        },
-    )
-    api.on("GET", "/api/v1/nodes", listing("Node", [_node("a", True)]))
     password = base64.b64encode(b"generated-pw").decode()
     api.on(
         "GET",
@@ -205,18 +202,18 @@ def _mlde_api(api: RecordedApi) -> None:
     )
 
 
-def test_mlde_logs_in_with_the_generated_password_at_the_node_port() -> None:
+def test_mlde_logs_in_with_the_generated_password_at_its_url() -> None:
     api = RecordedApi()
     _mlde_api(api)
-    logins: list[tuple[str, str, str]] = []
+    logins: list[tuple[str, str, str, Any]] = []
 
-    def client(url: str, user: str, password: str) -> Any:
-        logins.append((url, user, password))
+    def client(url: str, user: str, password: str, ca: str | None) -> Any:
+        logins.append((url, user, password, ca))
         return SimpleNamespace(whoami=lambda: SimpleNamespace(username=user))
 
     with stack(api, mlde_client=client) as deployed:
-        assert verify.check_mlde(deployed) == "logged in to http://10.0.0.5:30081 as admin"
-    assert logins == [("http://10.0.0.5:30081", "admin", "generated-pw")]
+        assert verify.check_mlde(deployed) == "logged in to http://localhost:80 as admin"
+    assert logins == [("http://localhost:80", "admin", "generated-pw", None)]
 
 
 def test_experiment_is_a_cpu_run_that_must_leave_a_checkpoint() -> None:
@@ -237,7 +234,7 @@ def test_experiment_is_a_cpu_run_that_must_leave_a_checkpoint() -> None:
             created["script"] = (__import__("pathlib").Path(folder) / "verify_trial.py").read_text()
             return experiment(checkpoints)
 
-        return lambda url, user, password: SimpleNamespace(create_experiment=create)
+        return lambda url, user, password, ca: SimpleNamespace(create_experiment=create)
 
     with stack(api, mlde_client=determined([SimpleNamespace(uuid="c-1")])) as deployed:
         assert verify.check_experiment(deployed) == "experiment 7 completed, checkpoint c-1"
@@ -253,8 +250,8 @@ def test_model_check_goes_through_the_gateway_with_the_host_header() -> None:
     api = RecordedApi()
     api.on(
         "GET",
-        "/api/v1/namespaces/istio-system/services/gateway",
-        _lb("gateway", "istio-system", "gw.example.net"),
+        "/api/v1/namespaces/envoy-gateway-system/services/gateway",
+        _lb("gateway", "envoy-gateway-system", "gw.example.net"),
     )
     api.on(
         "GET",
@@ -265,7 +262,9 @@ def test_model_check_goes_through_the_gateway_with_the_host_header() -> None:
     )
     calls: list[tuple[str, dict[str, str]]] = []
 
-    def http(url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+    def http(
+        url: str, body: bytes | None, headers: dict[str, str], ca: str | None
+    ) -> tuple[int, bytes]:
         calls.append((url, headers))
         return 200, b'{"status": "Healthy"}'
 

@@ -8,16 +8,18 @@ times them and never lets one failure hide the others.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import secrets
+import socket
+import ssl
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from infra.ops.drain import namespaces_in_state
 
@@ -48,15 +50,37 @@ class Check:
 
 
 def http_request(
-    url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    url: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    ca_file: str | None = None,
 ) -> tuple[int, bytes]:
-    """One HTTP call; any HTTP status is an answer (the caller judges it)."""
-    request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
+    """One HTTP(S) call to ``url`` (the gateway's address); any status is an answer. A
+    ``Host`` header also names the TLS server (SNI), as ``curl --connect-to`` does, so a
+    gateway that routes by name is reached by address."""
+    headers = dict(headers or {})
+    parts = urlsplit(url)
+    host = headers.get("Host") or parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context(cafile=ca_file)
+
+        class _Named(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                raw = socket.create_connection((str(parts.hostname), port), timeout=60)
+                self.sock = context.wrap_socket(raw, server_hostname=host.split(":")[0])
+
+        connection = _Named(str(parts.hostname), port, timeout=60, context=context)
+    else:
+        connection = http.client.HTTPConnection(str(parts.hostname), port, timeout=60)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return int(response.status), bytes(response.read())
-    except urllib.error.HTTPError as error:
-        return int(error.code), bytes(error.read())
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST" if body is not None else "GET", path, body, headers)
+        response = connection.getresponse()
+        return int(response.status), bytes(response.read())
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -69,30 +93,26 @@ class Stack:
     state: Sequence[Mapping[str, Any]]
     kube: Any
     """A ``kubernetes.client.ApiClient``."""
-    mldm_client: Callable[[str, int], Any] = field(
-        default=lambda host, port: _pachyderm(host, port)
-    )
-    """(host, port) -> ``pachyderm_sdk.Client``."""
-    mlde_client: Callable[[str, str, str], Any] = field(
-        default=lambda url, user, password: _determined(url, user, password)
-    )
-    """(url, user, password) -> ``determined.experimental.Determined``."""
+    mldm_client: Callable[..., Any] = field(default=lambda *args: _pachyderm(*args))
+    """(address, root token, CA bytes or None) -> ``pachyderm_sdk.Client``."""
+    mlde_client: Callable[..., Any] = field(default=lambda *args: _determined(*args))
+    """(url, user, password, CA file or None) -> ``determined.experimental.Determined``."""
     http: Callable[..., tuple[int, bytes]] = http_request
     sleep: Callable[[float], None] = time.sleep
     timeout: float = 600
     """How long readiness checks and pipeline waits may take, in seconds."""
 
 
-def _pachyderm(host: str, port: int) -> Any:
+def _pachyderm(address: str, token: str, ca: bytes | None) -> Any:
     from pachyderm_sdk import Client
 
-    return Client(host=host, port=port)
+    return Client.from_pachd_address(address, auth_token=token, root_certs=ca)
 
 
-def _determined(url: str, user: str, password: str) -> Any:
+def _determined(url: str, user: str, password: str, ca_file: str | None) -> Any:
     from determined.experimental import Determined
 
-    return Determined(master=url, user=user, password=password)
+    return Determined(master=url, user=user, password=password, cert_path=ca_file)
 
 
 def _core(stack: Stack) -> Any:
@@ -124,6 +144,34 @@ def external_address(stack: Stack, service_host: str) -> tuple[str, int]:
             if address.type == "InternalIP":
                 return str(address.address), int(port.node_port)
     raise CheckFailed("no node has an InternalIP to reach a NodePort on")
+
+
+def _ca_file(stack: Stack) -> str | None:
+    """The stack's CA certificate (``caCertificate`` output, TLS on) as a file for clients."""
+    pem = stack.outputs.get("caCertificate")
+    if not pem:
+        return None
+    with tempfile.NamedTemporaryFile("w", prefix="pdk-ca-", suffix=".crt", delete=False) as handle:
+        handle.write(str(pem))
+    return handle.name
+
+
+def _gateway(stack: Stack) -> tuple[str, str]:
+    """(scheme, HOST:PORT) of the gateway every user-facing name goes through."""
+    host, port = external_address(stack, stack.outputs["gateway"]["service"])
+    scheme = "https" if stack.outputs["gateway"].get("tls") else "http"
+    return scheme, f"{host}:{port}"
+
+
+def _resolvable(url: str) -> None:
+    name = urlsplit(url if "://" in url else f"x://{url}").hostname or url
+    try:
+        socket.getaddrinfo(name, None)
+    except OSError:
+        raise CheckFailed(
+            f"{name} does not resolve: map the gateway's names first "
+            "(`pulumi stack output commands` has resolveHosts)"
+        ) from None
 
 
 def check_nodes(stack: Stack) -> str:
@@ -222,17 +270,25 @@ def check_pods(stack: Stack) -> str:
         stack.sleep(10)
 
 
+def _mldm(stack: Stack) -> tuple[Any, str]:
+    url = str(stack.outputs["mldm"]["url"])
+    _resolvable(url)
+    secret = _core(stack).read_namespaced_secret("mldm-auth", "default")
+    token = base64.b64decode(secret.data["root-token"]).decode()
+    ca = stack.outputs.get("caCertificate")
+    return stack.mldm_client(url, token, str(ca).encode() if ca else None), url
+
+
 def check_mldm(stack: Stack) -> str:
-    """Creates and deletes a throwaway repo through the MLDM proxy."""
+    """Creates and deletes a throwaway repo through the gateway, as root."""
     from pachyderm_sdk.api import pfs
 
-    host, port = external_address(stack, stack.outputs["mldm"]["service"])
-    client = stack.mldm_client(host, port)
+    client, url = _mldm(stack)
     repo = pfs.Repo(name=f"pdk-verify-{secrets.token_hex(3)}", type="user")
     repo.project = pfs.Project(name="default")
     client.pfs.create_repo(repo=repo, description="pdk verify; deleted right away")
     client.pfs.delete_repo(repo=repo, force=True)
-    return f"created and deleted repo {repo.name} at {host}:{port}"
+    return f"created and deleted repo {repo.name} at {url}"
 
 
 def _mlde_password(stack: Stack) -> str:
@@ -241,9 +297,10 @@ def _mlde_password(stack: Stack) -> str:
 
 
 def _mlde(stack: Stack) -> Any:
-    host, port = external_address(stack, stack.outputs["mlde"]["service"])
-    url = f"http://{host}:{port}"
-    return stack.mlde_client(url, stack.outputs["mlde"]["user"], _mlde_password(stack)), url
+    url = str(stack.outputs["mlde"]["url"])
+    _resolvable(url)
+    user = stack.outputs["mlde"]["user"]
+    return stack.mlde_client(url, user, _mlde_password(stack), _ca_file(stack)), url
 
 
 def check_mlde(stack: Stack) -> str:
@@ -290,14 +347,20 @@ def check_experiment(stack: Stack) -> str:
 
 
 def predict(
-    http: Callable[..., tuple[int, bytes]], address: str, host: str, model: str, body: bytes
+    http: Callable[..., tuple[int, bytes]],
+    base: str,
+    host: str,
+    model: str,
+    body: bytes,
+    ca_file: str | None = None,
 ) -> Any:
     """A KServe v1 predict through the gateway: the Host header picks the InferenceService's
     route, the path names the model inside it."""
     status, answer = http(
-        f"http://{address}/v1/models/{model}:predict",
+        f"{base}/v1/models/{model}:predict",
         body,
         {"Host": host, "Content-Type": "application/json"},
+        ca_file,
     )
     if status != 200:
         raise CheckFailed(f"{model} answered HTTP {status}: {answer[:200]!r}")
@@ -309,9 +372,11 @@ def _model_host(stack: Stack, model: str) -> str:
     return template.replace("MODEL", model, 1)
 
 
-def ping(http: Callable[..., tuple[int, bytes]], address: str, host: str) -> str:
+def ping(
+    http: Callable[..., tuple[int, bytes]], base: str, host: str, ca_file: str | None = None
+) -> str:
     """TorchServe's health endpoint through the gateway; the Host header picks the route."""
-    status, answer = http(f"http://{address}/ping", None, {"Host": host})
+    status, answer = http(f"{base}/ping", None, {"Host": host}, ca_file)
     if status != 200:
         raise CheckFailed(f"{host} answered /ping with HTTP {status}: {answer[:200]!r}")
     return answer.decode(errors="replace").strip()
@@ -327,16 +392,17 @@ def check_model(stack: Stack) -> str:
     services = client.CustomObjectsApi(stack.kube).list_namespaced_custom_object(
         group, version, namespace, plural
     )["items"]
-    address = ":".join(map(str, external_address(stack, stack.outputs["kserve"]["service"])))
+    scheme, address = _gateway(stack)
+    base, ca = f"{scheme}://{address}", _ca_file(stack)
     if not services:
-        status, _ = stack.http(f"http://{address}/", None, {"Host": _model_host(stack, "none")})
+        status, _ = stack.http(f"{base}/", None, {"Host": _model_host(stack, "none")}, ca)
         raise CheckSkipped(
             f"no InferenceService in {namespace} (the gateway answered HTTP {status}); "
             "--flow deploys one"
         )
     name = services[0]["metadata"]["name"]
     host = _model_host(stack, name)
-    answer = ping(stack.http, address, host)
+    answer = ping(stack.http, base, host, ca)
     return f"{name} answered {answer} through {address} with Host {host}"
 
 
@@ -349,8 +415,7 @@ def check_flow(stack: Stack) -> str:
     from pdk_assets.synthetic import request_images, write_dataset
 
     manifest = load_manifest(EXAMPLES_DIR / str(stack.config.get("flowExample") or "dog-cat"))
-    host, port = external_address(stack, stack.outputs["mldm"]["service"])
-    client = stack.mldm_client(host, port)
+    client, _ = _mldm(stack)
     with tempfile.TemporaryDirectory(prefix="pdk-verify-flow-") as folder:
         data = write_dataset(Path(folder) / "data", manifest.classes)
         branch = pfs.Branch.from_uri(f"{manifest.mldm.project}/{manifest.mldm.repo}@master")
@@ -364,9 +429,16 @@ def check_flow(stack: Stack) -> str:
     failed = [i for i in infos if getattr(i, "error", "")]
     if failed:
         raise CheckFailed(f"pipeline commits failed: {[i.commit.repo.name for i in failed]}")
-    address = ":".join(map(str, external_address(stack, stack.outputs["kserve"]["service"])))
+    scheme, address = _gateway(stack)
     host = _model_host(stack, manifest.serving.inference_service)
-    answer = predict(stack.http, address, host, manifest.serving.model_name, body)
+    answer = predict(
+        stack.http,
+        f"{scheme}://{address}",
+        host,
+        manifest.serving.model_name,
+        body,
+        _ca_file(stack),
+    )
     return f"{len(files)} files committed, {len(infos)} commits done, {host} answered {answer}"
 
 

@@ -175,6 +175,10 @@ class Gateway(pulumi.ComponentResource):
             service["loadBalancerSourceRanges"] = args.exposure.load_balancer_source_ranges
             # Source ranges only hold if the load balancer keeps client addresses.
             service["externalTrafficPolicy"] = "Local"
+        if args.exposure.service_annotations is not None:
+            # The cloud's tags for the load balancer (leak detection), e.g. AWS's
+            # additional-resource-tags; Envoy Gateway copies them onto the Service.
+            service["annotations"] = args.exposure.service_annotations
         proxy = k8s.apiextensions.CustomResource(
             f"{name}-proxy-config",
             api_version="gateway.envoyproxy.io/v1alpha1",

@@ -166,9 +166,7 @@ class Mldm(pulumi.ComponentResource):
         )
         self.proxy_service = proxy_service = k8s.core.v1.Service(
             f"{name}-proxy",
-            metadata=naming.metadata(
-                PROXY_SERVICE, NAMESPACE, labels, annotations=args.exposure.service_annotations
-            ),
+            metadata=naming.metadata(PROXY_SERVICE, NAMESPACE, labels),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=_PROXY_SELECTOR,

@@ -63,11 +63,6 @@ class KeySpec:
     secret: bool = False
 
     @property
-    def targets(self) -> tuple[str, ...] | None:
-        """The targets the key may be set on; None for every target."""
-        return None if self.section is None else (self.section,)
-
-    @property
     def allowed(self) -> str:
         """The allowed values, where the type alone says them."""
         if get_origin(self.annotation) is Literal:

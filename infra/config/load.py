@@ -24,6 +24,7 @@ from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject, Model
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 M = TypeVar("M", bound=BaseModel)
+Path = tuple[str, ...]
 
 
 def _as_text(value: Any) -> str:
@@ -84,16 +85,48 @@ def _as_declared(stack: str, spec: KeySpec, value: Any) -> Any:
     return value
 
 
-def _misplaced(stack: str, key: str, value: Any) -> Problem:
-    namespace, _, name = key.rpartition(":")
-    return Problem(
-        key,
-        value,
-        f"is in namespace '{namespace}', not this project's '{PROJECT}', so Pulumi would not "
-        "pass it to the program",
-        f"{PROJECT}:{name}",
-        f"rename the key in the stack file to {PROJECT}:{name}",
-    )
+def _refused(
+    stack: str, key: str, value: Any, target: Any, active: str | None, secret_keys: frozenset[str]
+) -> Problem | None:
+    """The problem with setting ``key`` at all on this stack, before its value is read."""
+    if ":" in key:
+        namespace, _, name = key.rpartition(":")
+        return Problem(
+            key,
+            value,
+            f"is in namespace '{namespace}', not this project's '{PROJECT}', so Pulumi would not "
+            "pass it to the program",
+            f"{PROJECT}:{name}",
+            f"rename the key in the stack file to {PROJECT}:{name}",
+        )
+    spec = KEYS.get(key)
+    if spec is None:
+        close = difflib.get_close_matches(key, KEYS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return Problem(
+            key,
+            value,
+            "is not a known key",
+            "see `pdk config-keys` or Pulumi.yaml",
+            f"{hint}remove it with: {rm_fix(stack, key)}",
+        )
+    if spec.section is not None and active is not None and spec.section != active:
+        return Problem(
+            key,
+            value,
+            f"only applies to target {spec.section}, not '{target}'",
+            f"unset on target {target}",
+            rm_fix(stack, key),
+        )
+    if spec.secret and value and key not in secret_keys:
+        return Problem(
+            key,
+            "[hidden]",
+            "is stored in plain text",
+            "a Pulumi secret",
+            f"{rm_fix(stack, key)}; then pulumi config set --secret {key} --stack {stack} < FILE",
+        )
+    return None
 
 
 def _problem_from_pydantic(
@@ -120,47 +153,51 @@ def _problem_from_pydantic(
     return Problem(key, value, f"has the wrong type ({error['msg']})", allowed, set_fix(stack, key))
 
 
-def _prune(data: dict[str, Any], path: tuple[str, ...]) -> None:
-    node: Any = data
-    for part in path[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, dict):
-        node.pop(path[-1], None)
+def _loc(error: Mapping[str, Any]) -> Path:
+    return tuple(str(part) for part in error["loc"])
+
+
+def _without(data: dict[str, Any], paths: set[Path], above: Path = ()) -> dict[str, Any]:
+    """A copy of ``data`` without the values at ``paths``."""
+    return {
+        name: _without(value, paths, (*above, name)) if isinstance(value, dict) else value
+        for name, value in data.items()
+        if (*above, name) not in paths
+    }
 
 
 def _validate(
-    model: type[M], data: dict[str, Any]
-) -> tuple[M | None, list[Any], set[tuple[str, ...]]]:
-    """Validates ``data``; on errors, validates again without the failing values so the rules
-    can still read everything else (the failing paths are returned)."""
+    stack: str,
+    raw: Mapping[str, Any],
+    owner: str | None,
+    model: type[M],
+    data: dict[str, Any],
+    unread: set[Path],
+) -> tuple[M | None, set[Path], list[Problem]]:
+    """Validates the values one owner (a target's section, or None for the shared keys) holds.
+    On errors, validates again without the failing values so the rules can still read the rest.
+    Returns the model, the paths the rules must not read (failed or ``unread``) and the problems
+    (none for ``unread`` paths: undecrypted secrets, whose plaintext the CLI checks under
+    ``pulumi up``)."""
     try:
-        return model.model_validate(data), [], set()
+        return model.model_validate(data), unread, []
     except ValidationError as error:
-        errors = list(error.errors())
-    failed = {tuple(str(part) for part in e["loc"]) for e in errors}
-    pruned = _deep_copy(data)
-    for path in failed:
-        _prune(pruned, path)
+        errors = error.errors()
+    specs = {spec.path: spec for spec in KEYS.values() if spec.section == owner}
+    problems = [
+        _problem_from_pydantic(stack, e, raw, specs.get(_loc(e)), ".".join(_loc(e)))
+        for e in errors
+        if _loc(e) not in unread
+    ]
+    failed = {_loc(e) for e in errors}
     try:
-        return model.model_validate(pruned), errors, failed
+        validated: M | None = model.model_validate(_without(data, failed))
     except ValidationError:
-        return None, errors, failed
+        validated = None
+    return validated, failed | unread, problems
 
 
-def _without_offline_secrets(
-    errors: list[Any],
-    section: str | None,
-    secrets: set[tuple[str | None, tuple[str, ...]]],
-) -> list[Any]:
-    paths = {path for owner, path in secrets if owner == section}
-    return [e for e in errors if tuple(str(part) for part in e["loc"]) not in paths]
-
-
-def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
-
-
-def _place(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+def _place(tree: dict[str, Any], path: Path, value: Any) -> None:
     for part in path[:-1]:
         tree = tree.setdefault(part, {})
     tree[path[-1]] = value
@@ -187,51 +224,15 @@ def load_config(
     active = TARGETS.get(target) if isinstance(target, str) else None
     shared: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
-    misplaced = {key for key in raw if ":" in key}
-    offline_secrets: set[tuple[str | None, tuple[str, ...]]] = set()
+    offline_secrets: set[tuple[str | None, Path]] = set()
     for key, value in raw.items():
-        if key in misplaced:
-            problems.append(_misplaced(stack, key, value))
-            continue
-        spec = KEYS.get(key)
-        if spec is None:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.append(
-                Problem(
-                    key,
-                    value,
-                    "is not a known key",
-                    "see `pdk config-keys` or Pulumi.yaml",
-                    f"{hint}remove it with: {rm_fix(stack, key)}",
-                )
-            )
-            continue
-        if spec.section is not None and active is not None and spec.section != active.name:
-            problems.append(
-                Problem(
-                    key,
-                    value,
-                    f"only applies to target {spec.section}, not '{target}'",
-                    f"unset on target {target}",
-                    rm_fix(stack, key),
-                )
-            )
-            continue
-        if spec.secret and value and key not in secret_keys:
-            problems.append(
-                Problem(
-                    key,
-                    "[hidden]",
-                    "is stored in plain text",
-                    "a Pulumi secret",
-                    f"{rm_fix(stack, key)}; then pulumi config set --secret "
-                    f"{key} --stack {stack} < FILE",
-                )
-            )
+        problem = _refused(stack, key, value, target, active.name if active else None, secret_keys)
+        if problem is not None:
+            problems.append(problem)
             continue
         if key == "target":
             continue
+        spec = KEYS[key]
         if value == OFFLINE_SECRET and key in secret_keys:
             # Undecrypted offline: the CLI checks the plaintext under `pulumi up`; here only
             # rules that do not read the value can run.
@@ -241,49 +242,31 @@ def load_config(
             if isinstance(value, Problem):
                 problems.append(value)
                 continue
-        if spec.section is None:
-            _place(shared, spec.path, value)
-        else:
-            _place(sections.setdefault(spec.section, {}), spec.path, value)
+        tree = shared if spec.section is None else sections.setdefault(spec.section, {})
+        _place(tree, spec.path, value)
 
-    target_spec = KEYS["target"]
-    if target is None and any(key.endswith(":target") for key in misplaced):
+    if target is None and any(key.endswith(":target") for key in raw):
         pass  # the misplaced key is the cause, and is reported
-    elif target is None:
-        problems.append(
-            _problem_from_pydantic(stack, {"type": "missing"}, raw, target_spec, "target")
-        )
-    elif active is None:
-        problems.append(
-            _problem_from_pydantic(stack, {"type": "literal_error"}, raw, target_spec, "target")
-        )
+    elif target is None or active is None:
+        kind = "missing" if target is None else "literal_error"
+        problems.append(_problem_from_pydantic(stack, {"type": kind}, raw, KEYS["target"], ""))
     shared["target"] = active.name if active else ""
 
-    by_path = {(spec.section, spec.path): spec for spec in KEYS.values()}
-    config, errors, failed = _validate(StackConfig, shared)
-    errors = _without_offline_secrets(errors, None, offline_secrets)
-    failed |= {path for section, path in offline_secrets if section is None}
-    for error in errors:
-        loc = tuple(str(part) for part in error["loc"])
-        problems.append(
-            _problem_from_pydantic(stack, error, raw, by_path.get((None, loc)), ".".join(loc))
-        )
+    def unread(owner: str | None) -> set[Path]:
+        return {path for section, path in offline_secrets if section == owner}
+
+    config, failed, found = _validate(stack, raw, None, StackConfig, shared, unread(None))
+    problems += found
     section_model: Model | None = None
-    section_failed: set[tuple[str, ...]] = set()
+    section_failed: set[Path] = set()
     # Only the active target's section counts; without a valid target, still check the values
     # of every section that has keys set, so their problems come in the same round.
-    checked = [active] if active else [TARGETS[name] for name in sections]
-    for owner in checked:
-        model, errors, failed_here = _validate(owner.section.model, sections.get(owner.name, {}))
-        errors = _without_offline_secrets(errors, owner.name, offline_secrets)
-        failed_here |= {path for section, path in offline_secrets if section == owner.name}
-        for error in errors:
-            loc = tuple(str(part) for part in error["loc"])
-            problems.append(
-                _problem_from_pydantic(
-                    stack, error, raw, by_path.get((owner.name, loc)), ".".join(loc)
-                )
-            )
+    for owner in [active] if active else [TARGETS[name] for name in sections]:
+        data = sections.get(owner.name, {})
+        model, failed_here, found = _validate(
+            stack, raw, owner.name, owner.section.model, data, unread(owner.name)
+        )
+        problems += found
         if owner is active:
             section_model, section_failed = model, failed_here
 
@@ -297,9 +280,9 @@ def load_config(
                 partial(section_model, section_failed) if section_model is not None else None
             ),
         )
-        problems.extend(run_rules(SHARED_RULES, context))
+        problems += run_rules(SHARED_RULES, context)
         if active is not None:
-            problems.extend(run_rules(active.section.rules, context))
+            problems += run_rules(active.section.rules, context)
     errors_found = [p for p in problems if p.severity == "error"]
     if errors_found:
         raise ConfigError(stack, errors_found)

@@ -1,5 +1,8 @@
 """``StackConfig``: the keys every stack has, and the active target's section.
 
+It gathers the groups, which live next to what they configure (``infra/platform/config.py``,
+``infra/flow/config.py``).
+
 The target's own keys are not fields here: each target owns a section model in
 ``infra/targets/<t>/config.py``, the loader validates the active one, and the target reads it
 with ``config.section(AwsConfig)``, typed. So adding a target changes nothing in this file.
@@ -12,10 +15,12 @@ from typing import TypeVar
 from pydantic import Field
 
 from infra import versions
-from infra.config.platform import (
+from infra.config.problems import Problem
+from infra.config.types import DnsLabel, KubernetesVersion, Model
+from infra.flow.config import FlowConfig
+from infra.platform.config import (
     CertManagerConfig,
     ExposeConfig,
-    FlowConfig,
     GatewayConfig,
     GpuConfig,
     IstioConfig,
@@ -28,8 +33,6 @@ from infra.config.platform import (
     SharedFsConfig,
     TlsConfig,
 )
-from infra.config.problems import Problem
-from infra.config.types import DnsLabel, KubernetesVersion, Model
 
 S = TypeVar("S", bound=Model)
 

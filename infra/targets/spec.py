@@ -9,19 +9,43 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from infra.config.section import TargetSection
+from infra.config.problems import Problem
+from infra.config.rules import RuleContext
+from infra.config.types import Model
 
 if TYPE_CHECKING:
     from infra.config.stack import StackConfig
     from infra.contract import TargetContract
     from infra.naming import Naming
 
+S = TypeVar("S", bound=Model)
+
+SectionRule = Callable[[RuleContext[S]], list[Problem]]
+"""A check across a section's keys, run once the keys it reads have parsed."""
+
 ResourceMock = Callable[[str, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
 """(logical name, inputs, inputs of the target's provider) -> outputs a cloud would add."""
 CallMock = Callable[[Mapping[str, Any]], dict[str, Any]]
 """(arguments) -> what a data source returns."""
+
+
+@dataclass(frozen=True)
+class TargetSection(Generic[S]):
+    """The keys one target owns (its ``config.py`` exports one as ``SECTION``); the key table
+    and the loader read it through the registry. A key of a section may only be set on that
+    target."""
+
+    target: str
+    """The target's name (the value of the ``target`` key)."""
+    prefix: str
+    """Prefix of the section's flat keys: ``aws`` makes ``region`` the key ``awsRegion``; an
+    empty prefix names keys by their group and field alone (``postgresStorageSize``)."""
+    model: type[S]
+    """The section's pydantic model: fields, defaults, descriptions, single-value checks."""
+    rules: tuple[SectionRule[S], ...] = ()
+    """Checks across keys, run once the keys they read have parsed."""
 
 
 @dataclass(frozen=True)

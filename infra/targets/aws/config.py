@@ -14,21 +14,19 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from infra import versions
-from infra.config.pools import NodePoolConfig, pool_size_problems
 from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix, warning
 from infra.config.rules import RuleContext
-from infra.config.section import TargetSection
 from infra.config.types import (
     IMAGE,
     ChartVersion,
-    DiskSize,
     Model,
-    NodeCount,
     PinnedImage,
     fail,
     source_ranges,
     split_list,
 )
+from infra.targets.pools import DiskSize, NodeCount, NodePoolConfig, pool_size_problems
+from infra.targets.spec import TargetSection
 
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 INSTANCE_TYPE = re.compile(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import StackConfig, split_label, split_list, split_taint
+from infra.config import StackConfig, split_list
 from infra.contract import (
     FLOW_IMAGES,
     Buckets,
@@ -22,6 +22,7 @@ from infra.contract import (
     TargetContract,
 )
 from infra.naming import Naming
+from infra.platform.config import split_label, split_taint
 from infra.targets.aws.addons import AddonsArgs, ClusterAddons
 from infra.targets.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from infra.targets.aws.cluster import EksCluster, EksClusterArgs

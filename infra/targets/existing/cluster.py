@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.config import StackConfig, split_label, split_taint
+from infra.config import StackConfig
 from infra.contract import (
     DATABASE_CLIENTS,
     OBJECT_STORE_CLIENTS,
@@ -23,6 +23,7 @@ from infra.contract import (
     TargetContract,
 )
 from infra.naming import Naming
+from infra.platform.config import split_label, split_taint
 from infra.sizing import resources
 from infra.targets.common.namespaces import (
     GPU_NAMESPACE,

@@ -7,23 +7,50 @@ Imports only pydantic and the shared config package, so config errors stay fast.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from infra.config.problems import MISSING, Problem, ignored, set_fix, warning
 from infra.config.rules import RuleContext
-from infra.config.section import TargetSection
-from infra.config.types import (
-    OFFLINE_SECRET,
-    AbsolutePath,
-    Host,
-    Model,
-    PinnedImage,
-    Quantity,
-    RegistryPrefix,
-)
+from infra.config.types import OFFLINE_SECRET, Model, PinnedImage, Quantity, fail
+from infra.targets.spec import TargetSection
+
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def _registry(value: str) -> str:
+    if value and not _REGISTRY.match(value):
+        raise fail(
+            "is not an image registry prefix",
+            "HOST[:PORT][/PATH] without scheme or tag, e.g. localhost:5001/pdk or docker.io/acme",
+            "drop any 'https://' and trailing '/'",
+        )
+    return value
+
+
+def _host(value: str) -> str:
+    if value and not _HOST.match(value):
+        raise fail(
+            "is not a host name or IP address",
+            "a DNS name or an IPv4 address, e.g. nfs.example.internal or 10.0.0.5",
+            "give the address only, without scheme or path",
+        )
+    return value
+
+
+def _absolute_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise fail("is not an absolute path", "a path starting with '/'", "write the full path")
+    return value
+
+
+RegistryPrefix = Annotated[str, AfterValidator(_registry)]
+Host = Annotated[str, AfterValidator(_host)]
+AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
 
 
 class ClusterConfig(Model):

@@ -16,10 +16,12 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from infra import versions
-from infra.config import MISSING, NodePoolConfig, Problem, RuleContext, TargetSection
-from infra.config import pool_size_problems as _pool_sizes
-from infra.config.problems import ignored, rm_fix, set_fix, warning
-from infra.config.types import DiskSize, Model, NodeCount, fail, source_ranges, split_list
+from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix, warning
+from infra.config.rules import RuleContext
+from infra.config.types import Model, fail, source_ranges, split_list
+from infra.targets.pools import DiskSize, NodeCount, NodePoolConfig
+from infra.targets.pools import pool_size_problems as _pool_sizes
+from infra.targets.spec import TargetSection
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+[0-9]+)-[a-z]$")

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackConfig, split_label, split_list, split_taint
+from infra.config import StackConfig, split_list
 from infra.contract import Buckets, NodePlacement, ObjectStore, TargetContract
 from infra.naming import Naming
+from infra.platform.config import split_label, split_taint
 from infra.targets.common.namespaces import (
     GPU_NAMESPACE,
     MODELS_NAMESPACE,

@@ -6,8 +6,28 @@ the cloud's instance-type check; ``pool_size_problems`` is the one sizing rule t
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator
+
 from infra.config.problems import Problem, set_fix
-from infra.config.types import DiskSize, Model, NodeCount
+from infra.config.types import Model, fail
+
+
+def _node_count(value: int) -> int:
+    if not 0 <= value <= 100:
+        raise fail("is not a node count", "0 to 100", "set a count between 0 and 100")
+    return value
+
+
+def _disk_size(value: int) -> int:
+    if not 20 <= value <= 16384:
+        raise fail("is not a disk size in GiB", "20 to 16384", "set the size in GiB")
+    return value
+
+
+NodeCount = Annotated[int, AfterValidator(_node_count)]
+DiskSize = Annotated[int, AfterValidator(_disk_size)]
 
 
 class NodePoolConfig(Model):

@@ -52,7 +52,7 @@ def test_config_groups_import_first_without_pulumi(module: str) -> None:
 
 
 SHARED_CONFIG_BUDGET = 830
-"""Non-blank lines of ``infra/config/*.py`` (1,443 before the platform's and the flow's keys and
+"""Non-blank lines of ``infra/config/*.py`` (1,546 before the platform's and the flow's keys and
 rules moved next to them; issue 10 aims at well under 700). Keys, types and rules with one owner
 belong in that owner's ``config.py``, so the shared package should not need to grow."""
 

@@ -100,3 +100,5 @@ def test_reap_is_scheduled_capped_and_one_at_a_time() -> None:
     assert document["concurrency"] == {"group": "reap", "cancel-in-progress": False}
     run = next(s["run"] for s in steps(document, "reap") if s.get("name") == "reap")
     assert "pdk reap --dry-run --max 3" in run and "pdk reap --max 3" in run
+    logins = {s.get("uses", "").split("@")[0] for s in steps(document, "reap")}
+    assert {"aws-actions/configure-aws-credentials", "google-github-actions/auth"} <= logins

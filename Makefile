@@ -50,3 +50,4 @@ golden: $(STAMP)
 bench: $(STAMP)
 	$(PYTHON) benchmarks/plan_time.py
 	$(PYTHON) benchmarks/dry_run.py
+	$(PYTHON) benchmarks/ops_time.py

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from infra.config import KEYS, PROJECT, ConfigError, project_config_schema
 from infra.ops.commands import register as register_ops
+from infra.ops.predeploy import register as register_predeploy
 from infra.plan.review import DiffFormat
 from infra.plan.stackfiles import REPO_ROOT, StackFileError, known_stacks
 
@@ -94,9 +95,11 @@ def plan(
     if as_json:
         sys.stdout.write(json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
     else:
+        from infra.ops.policies import render_violations
         from infra.plan.render import render_plan
 
         render_plan(out, snapshot)
+        render_violations(out, snapshot)
     if timings:
         sys.stderr.write(json.dumps({"timings": measured}) + "\n")
 
@@ -262,6 +265,7 @@ example_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(example_app, name="example")
+register_predeploy(app)  # estimate, graph, preflight (infra/ops/predeploy.py)
 
 
 @example_app.command("list")

@@ -20,6 +20,7 @@ from infra.naming import Naming
 from infra.plan.stackfiles import read_stack
 from infra.targets.aws.mocks import ACCOUNT
 from infra.targets.aws.network import subnet_ranges
+from policy.rules import check as policy_check
 from tests.conftest import depends_on, of_type, plan_variant, releases, resource
 
 STACK = "aws"
@@ -45,8 +46,8 @@ def policy(resource_: dict[str, Any], key: str = "policy") -> dict[str, Any]:
 def test_database_is_private_encrypted_and_kept(aws: dict[str, Any]) -> None:
     (db,) = of_type(aws, "aws:rds/instance:Instance")
     inputs = db["inputs"]
-    assert inputs["publiclyAccessible"] is False
-    assert inputs["storageEncrypted"] is True
+    assert not policy_check(aws, "database-not-public")
+    assert not policy_check(aws, "encryption-at-rest")
     assert inputs["autoMinorVersionUpgrade"] is True
     assert inputs["deletionProtection"] is True
     assert inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"]
@@ -88,10 +89,9 @@ def test_databases_are_created_over_tls_after_the_server(aws: dict[str, Any]) ->
 def test_no_security_group_opens_database_or_nfs_ports_to_the_internet(aws: dict[str, Any]) -> None:
     rules = of_type(aws, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert rules
+    assert not policy_check(aws, "no-open-ingress")
     for rule in rules:
-        inputs = rule["inputs"]
-        assert inputs.get("cidrIpv4") != "0.0.0.0/0", rule["name"]
-        assert "cidrIpv6" not in inputs
+        assert "cidrIpv6" not in rule["inputs"]
     for group in of_type(aws, "aws:ec2/securityGroup:SecurityGroup"):
         assert not group["inputs"].get("ingress"), group["name"]
     nfs = resource(aws, "cluster-efs-nfs-from-vpc")["inputs"]
@@ -208,16 +208,8 @@ def test_gpu_group_matches_what_the_gpu_pool_tolerates(aws: dict[str, Any]) -> N
     (taint,) = group["taints"]
     effect = {"NO_SCHEDULE": "NoSchedule"}[taint["effect"]]
 
-    determined = releases(aws)["mldm-release"]["values"]["determined"]
-    pools = {pool["pool_name"]: pool for pool in determined["resourcePools"]}
-    spec = pools["gpu-pool"]["task_container_defaults"]["gpu_pod_spec"]["spec"]
-    assert spec["nodeSelector"] == {label_key: label_value}
-    assert {
-        "key": taint["key"],
-        "operator": "Equal",
-        "value": taint["value"],
-        "effect": effect,
-    } in (spec["tolerations"])
+    # MLDE's GPU pod spec selects the group's label and tolerates its taint.
+    assert not policy_check(aws, "gpu-taint-matches-mlde")
 
     template = "k8s.io/cluster-autoscaler/node-template"
     asg_tags = {
@@ -324,19 +316,10 @@ def test_buckets_are_private_encrypted_and_protected(aws: dict[str, Any]) -> Non
         "pdk-aws-mldm",
         "pdk-aws-models",
     ]
+    assert not policy_check(aws, "buckets-private")
     for bucket in buckets:
         assert bucket["protect"] is True
         assert bucket["inputs"]["forceDestroy"] is False
-        block = resource(aws, f"{bucket['name']}-public-access")["inputs"]
-        assert all(
-            block[flag] is True
-            for flag in (
-                "blockPublicAcls",
-                "blockPublicPolicy",
-                "ignorePublicAcls",
-                "restrictPublicBuckets",
-            )
-        )
         (rule,) = resource(aws, f"{bucket['name']}-encryption")["inputs"]["rules"]
         assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
 
@@ -465,6 +448,7 @@ def test_every_taggable_resource_carries_the_tag_set(aws: dict[str, Any]) -> Non
     config = load_config(STACK, *read_stack(STACK))
     expected = Naming.for_stack(STACK, config).tags
     taggable = 0
+    assert not policy_check(aws, "labels-and-tags")
     for r in aws["resources"]:
         if not r["type"].startswith("aws:"):
             continue

@@ -12,6 +12,7 @@ import pytest
 from infra import outputs
 from infra.contract import DATABASES
 from infra.plan.engine import SECRET
+from policy.rules import check as policy_check
 from tests.conftest import IN_CLUSTER_STACKS, STACKS, by_kind, k8s_objects
 
 STATEFUL_KINDS = {"StatefulSet", "PersistentVolume", "PersistentVolumeClaim"}
@@ -85,7 +86,8 @@ def test_minio_is_pinned_with_generated_credentials(snapshots: dict[str, Any], s
     snapshot = snapshots[stack]
     (minio,) = [m for m in by_kind(snapshot, "StatefulSet") if m["metadata"]["name"] == "minio"]
     container = minio["spec"]["template"]["spec"]["containers"][0]
-    assert ":latest" not in container["image"] and "RELEASE." in container["image"]
+    assert not policy_check(snapshot, "pinned-versions")
+    assert "RELEASE." in container["image"]
     assert "minioadmin" not in json.dumps(snapshot)
     (root,) = [
         m for m in by_kind(snapshot, "Secret") if m["metadata"]["name"] == "minio-root-credentials"

@@ -104,6 +104,7 @@ class _Recorded:
     dependencies: list[str]
     protect: bool
     provider: str | None
+    custom: bool
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -129,6 +130,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 dependencies=sorted({_urn_name(dep) for dep in request.dependencies}),
                 protect=bool(request.protect),
                 provider=_urn_name(provider) if provider else None,
+                # Components group; remote components (yaml/v2) are created by their provider.
+                custom=bool(request.custom or request.remote),
             )
         # The SDK's mock monitor is untyped.
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -144,6 +147,9 @@ class Snapshot:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """Allowed but risky settings of the stack's config (not part of the snapshot's JSON)."""
+    components: frozenset[str] = frozenset()
+    """Names of component resources (groupings the engine creates nothing for). Kept out of
+    ``to_dict``: the snapshot format stays as it is; ``infra.ops.graph`` reads it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
@@ -198,7 +204,8 @@ def run_program(stack: str, config: StackConfig, reveal_secrets: bool = False) -
         }
         for _, record in sorted(monitor.recorded.items())
     ]
-    snapshot = Snapshot(stack=stack, resources=resources, outputs=outputs)
+    components = frozenset(r.name for r in monitor.recorded.values() if not r.custom)
+    snapshot = Snapshot(stack=stack, resources=resources, outputs=outputs, components=components)
     snapshot.timings["program"] = time.perf_counter() - started
     return snapshot
 

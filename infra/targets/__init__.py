@@ -27,6 +27,8 @@ TARGETS: dict[str, TargetSpec] = {
             build=lazy("infra.targets.existing.cluster:build"),
             provider_type="pulumi:providers:kubernetes",
             cleanup=lazy("infra.targets.existing.leaks:find_leaks"),
+            preflight=lazy("infra.targets.existing.ops:preflight"),
+            estimate=lazy("infra.targets.existing.ops:estimate_hooks"),
         ),
         TargetSpec(
             name="aws",
@@ -37,6 +39,8 @@ TARGETS: dict[str, TargetSpec] = {
             mocks=aws_mocks.MOCKS,
             plan_fields=aws_mocks.PLAN_FIELDS,
             cleanup=lazy("infra.targets.aws.leaks:find_leaks"),
+            preflight=lazy("infra.targets.aws.ops:preflight"),
+            estimate=lazy("infra.targets.aws.ops:estimate_hooks"),
         ),
         TargetSpec(
             name="gcp",
@@ -48,6 +52,8 @@ TARGETS: dict[str, TargetSpec] = {
             mocks=gcp_mocks.MOCKS,
             plan_fields=gcp_mocks.PLAN_FIELDS,
             cleanup=lazy("infra.targets.gcp.leaks:find_leaks"),
+            preflight=lazy("infra.targets.gcp.ops:preflight"),
+            estimate=lazy("infra.targets.gcp.ops:estimate_hooks"),
         ),
     )
 }

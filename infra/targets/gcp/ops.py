@@ -200,7 +200,7 @@ NOT_COUNTED = (
 def _service(ctx: PreflightContext, name: str, version: str, credentials: Any) -> Any:
     if ctx.clients is not None:
         return ctx.clients(name)
-    from googleapiclient import discovery
+    from googleapiclient import discovery  # type: ignore[import-untyped]
 
     # The discovery documents ship with the library: no extra request to build the client.
     return discovery.build(
@@ -232,7 +232,7 @@ def _http_status(error: Exception) -> int:
 
 
 def preflight(ctx: PreflightContext) -> Iterator[Check]:
-    from googleapiclient.errors import HttpError
+    from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
 
     provider = _provider(ctx.resources)
     project, where = str(provider.get("project", "")), region(ctx.resources)

@@ -413,6 +413,27 @@ def test_images_push_to_artifact_registry_with_a_secret_token(
     assert MOCK_SECRET_PREFIX not in json.dumps(gcp)
 
 
+def test_pd_balanced_is_the_only_default_storage_class(gcp: dict[str, Any]) -> None:
+    classes = of_type(gcp, "kubernetes:storage.k8s.io/v1:StorageClass")
+    defaults = [
+        c["inputs"]
+        for c in classes
+        if (c["inputs"]["metadata"].get("annotations") or {}).get(
+            "storageclass.kubernetes.io/is-default-class"
+        )
+        == "true"
+    ]
+    (pd,) = defaults
+    assert pd["metadata"]["name"] == "pd-balanced"
+    assert pd["provisioner"] == "pd.csi.storage.gke.io"
+    assert pd["parameters"]["type"] == "pd-balanced"
+    assert pd["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert pd["allowVolumeExpansion"] is True
+    assert pd["reclaimPolicy"] == "Delete"
+    # Created after the cluster (with GKE's standard-rwo), so it is the newest default.
+    assert "cluster-gke-cluster" in depends_on(gcp, "cluster-pd-balanced")
+
+
 def test_shared_filesystem_is_filestore_behind_static_volumes(gcp: dict[str, Any]) -> None:
     instance = one(gcp, "gcp:filestore/instance:Instance")
     assert instance["inputs"]["tier"] == "BASIC_HDD"

@@ -4,11 +4,15 @@ them carry it, checked on every stack's offline plan."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from infra.naming import DEPLOYMENT_LABEL
 from infra.targets.aws.target import LB_TAGS_ANNOTATION
+from infra.targets.gcp.project import gcp_labels
+from infra.targets.gcp.volumes import PD_CSI_DRIVER
 from tests.conftest import k8s_objects, releases
 
 
@@ -38,6 +42,45 @@ def test_aws_volumes_from_claims_carry_the_deployment_id(snapshots: dict[str, An
     tags = {v for k, v in parameters.items() if k.startswith("tagSpecification_")}
     assert f"{DEPLOYMENT_LABEL}=aws" in tags
     assert parameters["type"] == "gp3"
+
+
+def test_aws_volumes_of_any_class_carry_the_deployment_id(snapshots: dict[str, Any]) -> None:
+    (addon,) = [
+        r
+        for r in snapshots["aws"]["resources"]
+        if r["type"] == "aws:eks/addon:Addon" and r["inputs"]["addonName"] == "aws-ebs-csi-driver"
+    ]
+    tags = json.loads(addon["inputs"]["configurationValues"])["controller"]["extraVolumeTags"]
+    assert tags[DEPLOYMENT_LABEL] == "aws"
+    others = [
+        r["inputs"]
+        for r in snapshots["aws"]["resources"]
+        if r["type"] == "aws:eks/addon:Addon" and r["inputs"]["addonName"] != "aws-ebs-csi-driver"
+    ]
+    assert others and not any("configurationValues" in inputs for inputs in others)
+
+
+# The PD CSI driver's rules for its ``labels`` parameter (ConvertLabelsStringToMap): a bad
+# label fails every claim of the class, so the plan's labels must pass them.
+GCP_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+
+
+def test_gcp_disks_from_claims_carry_the_deployment_id(snapshots: dict[str, Any]) -> None:
+    (pd,) = [
+        r["inputs"]
+        for r in snapshots["gcp"]["resources"]
+        if r["type"] == "kubernetes:storage.k8s.io/v1:StorageClass"
+        and r["inputs"]["provisioner"] == PD_CSI_DRIVER
+    ]
+    assert pd["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    pairs = [pair.split("=") for pair in pd["parameters"]["labels"].split(",")]
+    labels = dict((key, value) for key, value in pairs)
+    assert len(labels) == len(pairs) >= 4
+    for key, value in labels.items():
+        assert GCP_LABEL_KEY.match(key) and GCP_LABEL_VALUE.match(value), (key, value)
+    (deployment_key,) = gcp_labels({DEPLOYMENT_LABEL: "x"})
+    assert labels[deployment_key] == "gcp"
 
 
 def test_aws_load_balancers_carry_the_deployment_id(snapshots: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ time (``aws eks describe-addon-versions``), so they move only when the cluster v
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,20 @@ ADDONS = (
         ("service-role/AmazonEFSCSIDriverPolicy",),
     ),
 )
+
+
+def addon_configuration(addon_name: str, tags: Mapping[str, str]) -> str | None:
+    """The add-on's ``configuration_values`` (JSON), or None to keep AWS's defaults.
+
+    The EBS CSI controller tags every volume it creates with ``controller.extraVolumeTags``
+    (aws-ebs-csi-driver chart, values.yaml: "Extra volume tags to attach to each dynamically
+    provisioned volume"; the add-on takes the chart's values), whatever StorageClass the claim
+    names, so a disk left by any claim carries the deployment id. The gp3 class's
+    ``tagSpecification_N`` covers the same for its own volumes.
+    """
+    if addon_name == "aws-ebs-csi-driver":
+        return json.dumps({"controller": {"extraVolumeTags": dict(sorted(tags.items()))}})
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     addon_name=addon.name,
                     addon_version=version.version,
                     service_account_role_arn=role.arn if role else None,
+                    configuration_values=addon_configuration(addon.name, args.tags),
                     # Our declaration wins over manual edits, and an update never leaves the
                     # add-on half-applied.
                     resolve_conflicts_on_create="OVERWRITE",

@@ -83,10 +83,10 @@ def find_leaks(query: LeakQuery, build: Build = _build) -> LeakReport:
 
     for kind in ("disks", "instances", "addresses", "forwardingRules"):
         attempt(f"compute {kind} labelled {LABEL}={query.deployment_id}", labelled(kind))
-    # GKE labels the VMs and boot disks of a cluster's nodes with the cluster's name; the PD CSI
-    # driver's disks carry neither that nor our labels unless a StorageClass sets ``labels``
-    # (not done yet), so they are matched by the cluster label where GKE sets it (unverified
-    # for CSI disks) and otherwise only by the deletion order of `ci down`.
+    # GKE labels the VMs and boot disks of a cluster's nodes with the cluster's name. The PD CSI
+    # driver's disks carry our labels when the claim used our default class (``volumes.py``,
+    # found by the query above); a claim naming another class gets neither, so they are also
+    # matched by the cluster label where GKE sets it (unverified for CSI disks).
     cluster_filter = f'labels.goog-k8s-cluster-name = "{prefix}gke"'
     report.queried.append(f"compute disks labelled goog-k8s-cluster-name={prefix}gke")
     try:

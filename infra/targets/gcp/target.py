@@ -36,6 +36,7 @@ from infra.targets.gcp.node_pools import NodePools, NodePoolsArgs, PoolSpec
 from infra.targets.gcp.project import ProjectApis, ProjectApisArgs, gcp_labels
 from infra.targets.gcp.registry import ArtifactRegistry, ArtifactRegistryArgs
 from infra.targets.gcp.storage import GcsBuckets, GcsBucketsArgs
+from infra.targets.gcp.volumes import pd_storage_class
 
 BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
 
@@ -181,6 +182,12 @@ class GcpTarget(pulumi.ComponentResource):
         )
         ready_nodes = list(pools.pools.values())
         kubernetes = pulumi.ResourceOptions(provider=cluster.provider, depends_on=ready_nodes)
+        default_class = pd_storage_class(
+            f"{name}-pd-balanced",
+            naming,
+            labels,
+            pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), kubernetes),
+        )
         namespaces = Namespaces(
             f"{name}-namespaces",
             NamespacesArgs(
@@ -275,7 +282,7 @@ class GcpTarget(pulumi.ComponentResource):
             shared_fs=shared.shared_fs,
             registry=registry.registry,
             nodes=placement,
-            ready=[*ready_nodes, *database.postgres.ready],
+            ready=[*ready_nodes, *database.postgres.ready, default_class],
             kubeconfig=cluster.kubeconfig,
             commands={
                 "getCredentials": pulumi.Output.concat(

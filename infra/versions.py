@@ -285,6 +285,21 @@ CLUSTER_AUTOSCALER_CHART = Pin(
     note="The chart states no Kubernetes range; a newer chart release was not looked for.",
 )
 
+# The in-cluster database server (existing target) and the database-setup Job's psql client.
+POSTGRES = Pin(
+    "PostgreSQL image (in-cluster server; psql client of the database-setup Job)",
+    "image",
+    "docker.io/library/postgres:16.11",
+    None,
+    "stated",
+    "PostgreSQL versioning policy: 16 is supported to 2028-11-09, 13 ended 2025-11-13 "
+    "(https://www.postgresql.org/support/versioning/); 16.11 released 2025-11-13; the same "
+    "major as the managed databases (RDS and Cloud SQL PostgreSQL 16)",
+    config_key="postgresImage",
+    note="Newer 16.x patch images may exist; the tag was not pulled from here. A cluster "
+    "that already runs an older major needs pg_upgrade, not a tag change.",
+)
+
 # Images the stack builds, and the runtime that serves their models.
 FLOW_BASE = Pin(
     "Flow images base (train, deploy)",
@@ -360,6 +375,7 @@ PINS: tuple[Pin, ...] = (
     EXPORT_TORCH,
     TORCHSERVE_RUNTIME,
     TORCHSERVE,
+    POSTGRES,
 )
 
 

@@ -66,7 +66,7 @@ def test_postgres_data_lives_on_its_volume(snapshots: dict[str, Any], stack: str
         if name in claims and pgdata.startswith(path.rstrip("/") + "/")
     ]
     assert mounted_claims == ["data"], (pgdata, mounts)
-    assert container["image"].startswith("docker.io/library/postgres:13.")
+    assert container["image"].startswith("docker.io/library/postgres:16.")
 
 
 @pytest.mark.parametrize("stack", IN_CLUSTER_STACKS)

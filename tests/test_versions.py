@@ -70,6 +70,7 @@ def test_config_defaults_are_the_matrix() -> None:
         "certManagerChartVersion": config.cert_manager.chart_version,
         "gatewayChartVersion": config.gateway.chart_version,
         "gpuDevicePluginChartVersion": config.gpu.device_plugin_chart_version,
+        "postgresImage": config.postgres.image,
     }
     for key, value in defaults.items():
         assert versions.by_config_key()[key].version == value, key

@@ -165,10 +165,10 @@ class PostgresConfig(Model):
     Job that creates the pachyderm, dex and determined databases on every target."""
 
     image: PinnedImage = Field(
-        "docker.io/library/postgres:13.21",
+        versions.POSTGRES.version,
         description="Postgres image, pinned: the in-cluster server on target existing, and the "
-        "client of the database-setup Job on every target. Postgres 13 is what MLDM 2.8 and "
-        "MLDE 0.28 were validated against.",
+        "client of the database-setup Job on every target. Postgres 16, the major of the "
+        "managed databases (Postgres 13 left upstream support in November 2025).",
     )
 
 

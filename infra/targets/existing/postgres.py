@@ -1,4 +1,4 @@
-"""Postgres 13 inside the cluster, for targets without a managed database."""
+"""Postgres (16 by default) inside the cluster, for targets without a managed database."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class InClusterPostgresArgs:
     namespace: pulumi.Input[str]
     """Namespace for the server, its Service and Secret."""
     image: str
-    """Pinned Postgres 13 image."""
+    """Pinned Postgres image (the postgresImage key; 16 by default)."""
     storage_size: str
     """Data volume size (a Kubernetes quantity)."""
     storage_class: str

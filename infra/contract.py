@@ -104,6 +104,35 @@ class Buckets:
     models: pulumi.Input[str]
     """KServe model assets (TorchServe .mar files and config)."""
 
+    @classmethod
+    def from_roles(cls, names: Mapping[str, pulumi.Input[str]]) -> Buckets:
+        """The contract's buckets from a cloud target's names keyed by ``BUCKET_ROLES``."""
+        return cls(
+            mldm=names["mldm"], checkpoints=names["mlde-checkpoints"], models=names["models"]
+        )
+
+
+BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
+"""The roles of the buckets a cloud target creates (they name the buckets and key ``GRANTS``)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Which buckets (by role) a workload reaches, and whether it writes."""
+
+    buckets: tuple[str, ...]
+    write: bool
+
+
+GRANTS: Mapping[Workload, Grant] = {
+    # MLDM stores repositories, and its pipelines (the flow's deploy step) write models.
+    "mldm": Grant(("mldm", "mlde-checkpoints", "models"), write=True),
+    "mlde": Grant(("mlde-checkpoints",), write=True),
+    "kserve": Grant(("models",), write=False),
+}
+"""What each workload's cloud identity may do with the buckets; every cloud target's IAM reads
+this one table, so their grants cannot drift apart."""
+
 
 @dataclass(frozen=True)
 class ObjectStore:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.contract import WORKLOAD_SERVICE_ACCOUNTS, StorageAccess, Workload
+from infra.contract import GRANTS, WORKLOAD_SERVICE_ACCOUNTS, StorageAccess, Workload
 from infra.naming import Naming
 from infra.targets.aws.iam import ROLE_ARN_ANNOTATION, Oidc, document, service_account_role
 
@@ -37,22 +37,6 @@ def bucket_policy(bucket_arns: Sequence[str], write: bool) -> str:
             },
         ]
     )
-
-
-@dataclass(frozen=True)
-class Grant:
-    """Which buckets (by role) a workload reaches, and whether it writes."""
-
-    buckets: tuple[str, ...]
-    write: bool
-
-
-GRANTS: Mapping[Workload, Grant] = {
-    # MLDM stores repositories, and its pipelines (the flow's deploy step) write models.
-    "mldm": Grant(("mldm", "mlde-checkpoints", "models"), write=True),
-    "mlde": Grant(("mlde-checkpoints",), write=True),
-    "kserve": Grant(("models",), write=False),
-}
 
 
 def _policy(arns: Sequence[pulumi.Output[str]], write: bool) -> pulumi.Output[str]:

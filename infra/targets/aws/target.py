@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from infra.config import StackConfig, split_list
 from infra.contract import (
+    BUCKET_ROLES,
     FLOW_IMAGES,
     Buckets,
     NodePlacement,
@@ -43,7 +44,6 @@ from infra.targets.common.namespaces import (
 
 DATA_NAMESPACE = "pdk-data"
 """Holds the database password Secret and the Job that creates the databases."""
-BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
 
 LB_TAGS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags"
 """Read by both the AWS cloud provider and the AWS Load Balancer Controller: tags for the load
@@ -283,11 +283,7 @@ class AwsCluster(pulumi.ComponentResource):
                 endpoint=f"https://s3.{region}.amazonaws.com",
                 region=region,
                 secure=True,
-                buckets=Buckets(
-                    mldm=buckets.names["mldm"],
-                    checkpoints=buckets.names["mlde-checkpoints"],
-                    models=buckets.names["models"],
-                ),
+                buckets=Buckets.from_roles(buckets.names),
             ),
             storage_access=identities.access,
             postgres=database.postgres,

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.contract import WORKLOAD_SERVICE_ACCOUNTS, ServiceAccountRef, StorageAccess, Workload
+from infra.contract import (
+    GRANTS,
+    WORKLOAD_SERVICE_ACCOUNTS,
+    ServiceAccountRef,
+    StorageAccess,
+    Workload,
+)
 from infra.naming import Naming
 
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
@@ -25,22 +31,6 @@ MLDE_MASTER_ACCOUNT = ServiceAccountRef("default", "determined-master-pachyderm"
 """The MLDE master's account: the chart names it ``determined-master-<release>`` (the PDK
 guide bound ``determined-master-determinedai``, which no pod uses). The master downloads
 checkpoints itself when a client cannot reach the bucket."""
-
-
-@dataclass(frozen=True)
-class Grant:
-    """Which buckets (by role) a workload reaches, and whether it writes."""
-
-    buckets: tuple[str, ...]
-    write: bool
-
-
-GRANTS: Mapping[Workload, Grant] = {
-    # MLDM stores repositories, and its pipelines (the flow's deploy step) write models.
-    "mldm": Grant(("mldm", "mlde-checkpoints", "models"), write=True),
-    "mlde": Grant(("mlde-checkpoints",), write=True),
-    "kserve": Grant(("models",), write=False),
-}
 
 
 def workload_member(project: str, account: ServiceAccountRef) -> str:

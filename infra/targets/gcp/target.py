@@ -16,7 +16,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.config import StackConfig, split_list
-from infra.contract import Buckets, NodePlacement, ObjectStore, TargetContract
+from infra.contract import BUCKET_ROLES, Buckets, NodePlacement, ObjectStore, TargetContract
 from infra.naming import Naming
 from infra.platform.config import split_label, split_taint
 from infra.targets.common.namespaces import (
@@ -37,8 +37,6 @@ from infra.targets.gcp.project import ProjectApis, ProjectApisArgs, gcp_labels
 from infra.targets.gcp.registry import ArtifactRegistry, ArtifactRegistryArgs
 from infra.targets.gcp.storage import GcsBuckets, GcsBucketsArgs
 from infra.targets.gcp.volumes import pd_storage_class
-
-BUCKET_ROLES = ("mldm", "mlde-checkpoints", "models")
 
 
 def node_pools(gcp_config: GcpConfig, placement: NodePlacement) -> list[PoolSpec]:
@@ -271,11 +269,7 @@ class GcpTarget(pulumi.ComponentResource):
                 endpoint="",
                 region=region,
                 secure=True,
-                buckets=Buckets(
-                    mldm=buckets.names["mldm"],
-                    checkpoints=buckets.names["mlde-checkpoints"],
-                    models=buckets.names["models"],
-                ),
+                buckets=Buckets.from_roles(buckets.names),
             ),
             storage_access=identities.access,
             postgres=database.postgres,

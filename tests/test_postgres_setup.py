@@ -8,6 +8,7 @@ the script, its database list and the rest of its environment come from each sta
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from infra.contract import DATABASES
-from tests.postgres_server import Server, bin_dir, free_port, self_signed, servers
+from tests.postgres_server import Server, bin_dir, self_signed, servers
 
 pytestmark = pytest.mark.skipif(
     bin_dir() is None and os.environ.get("CI") != "true",
@@ -118,19 +119,24 @@ def test_wrong_password_fails_at_once_with_the_server_error(
 
 def test_unreachable_server_times_out_with_the_cause(snapshots: dict[str, Any]) -> None:
     script, env, _ = _job(snapshots["local"])
-    port = free_port()  # nothing listens there
-    started = time.monotonic()
-    result = run(
-        script,
-        {
-            **env,
-            "PGHOST": "127.0.0.1",
-            "PGPORT": str(port),
-            "PGPASSWORD": "x",
-            "WAIT_SECONDS_TEST": "3",
-        },
-    )
-    elapsed = time.monotonic() - started
+    # A port bound but never listened on refuses connections, and holding it for the whole run
+    # keeps anything else from taking it, including psql itself as its own ephemeral source
+    # port (a TCP self-connect, which made this test flaky with a merely free port).
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = int(holder.getsockname()[1])
+        started = time.monotonic()
+        result = run(
+            script,
+            {
+                **env,
+                "PGHOST": "127.0.0.1",
+                "PGPORT": str(port),
+                "PGPASSWORD": "x",
+                "WAIT_SECONDS_TEST": "3",
+            },
+        )
+        elapsed = time.monotonic() - started
     assert result.returncode == 1
     assert f"gave up after 3s waiting for postgres at 127.0.0.1:{port}" in result.stderr
     assert "Connection refused" in result.stderr

@@ -25,9 +25,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from infra.config import KEYS, PROJECT, ConfigError, project_config_schema
+from infra.config.keys import KEYS
+from infra.config.problems import ConfigError
+from infra.config.types import PROJECT
 from infra.ops.commands import register as register_ops
 from infra.ops.predeploy import register as register_predeploy
+from infra.plan.projectfile import project_config_schema, render_project_file
 from infra.plan.review import DiffFormat
 from infra.plan.stackfiles import REPO_ROOT, StackFileError, known_stacks
 
@@ -226,17 +229,6 @@ def config_keys() -> None:
             )
         )
     out.print(table)
-
-
-def render_project_file(current: dict[str, Any]) -> str:
-    """Pulumi.yaml with its ``config:`` block regenerated from the config models."""
-    document = {key: value for key, value in current.items() if key != "config"}
-    document["config"] = project_config_schema()
-    header = (
-        "# Generated config block: edit infra/config/ or infra/targets/<target>/config.py, "
-        "then run `pdk schema --write`.\n"
-    )
-    return header + yaml.safe_dump(document, sort_keys=False, width=100)
 
 
 @app.command()

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.config import StackConfig
-from infra.config.types import stack_deployment_id
+from infra.config.stack import StackConfig, stack_deployment_id
 
 PART_OF = "pdk"
 LABEL_PREFIX = "pdk-deployer"

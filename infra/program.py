@@ -12,8 +12,11 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.config import PROJECT, ConfigError, StackConfig, load_config
 from infra.config.keys import misplaced_key
+from infra.config.load import load_config
+from infra.config.problems import ConfigError
+from infra.config.stack import StackConfig
+from infra.config.types import PROJECT
 from infra.contract import TargetContract
 from infra.naming import Naming
 from infra.outputs import export_platform, export_target

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from infra.config import ConfigError, load_config
+from infra.config.load import load_config
+from infra.config.problems import ConfigError
 from infra.plan.engine import plan
 from infra.plan.stackfiles import REPO_ROOT, known_stacks
 

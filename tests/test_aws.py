@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import load_config
+from infra.config.load import load_config
 from infra.contract import WORKLOAD_SERVICE_ACCOUNTS
 from infra.naming import Naming
 from infra.plan.stackfiles import read_stack

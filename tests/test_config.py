@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from infra.config import (
-    KEYS,
-    ConfigError,
-    StackConfig,
-    load_config,
-    split_label,
-    split_taint,
-)
+from infra.config.keys import KEYS
+from infra.config.load import load_config
+from infra.config.problems import ConfigError
+from infra.config.stack import StackConfig
 from infra.config.types import ConfigObject
+from infra.platform.config import split_label, split_taint
 from infra.targets import TARGETS
 from infra.targets.existing.config import ExistingConfig
 from tests.conftest import only_problem, problems

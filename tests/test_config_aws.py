@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from infra.config import OFFLINE_SECRET, load_config
+from infra.config.load import load_config
+from infra.config.types import OFFLINE_SECRET
 from infra.targets.aws.config import GPU_INSTANCE_GPUS, AwsConfig
 from tests.conftest import only_problem, problems
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from infra.config import OFFLINE_SECRET, load_config
+from infra.config.load import load_config
+from infra.config.types import OFFLINE_SECRET
 from infra.targets.existing.config import ExistingConfig
 from tests.conftest import KUBECONFIG, only_problem, problems
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import load_config
+from infra.config.load import load_config
 from infra.plan.stackfiles import REPO_ROOT
 from infra.targets.gcp.config import FILESTORE_MIN_GIB, GPU_MACHINES, GcpConfig
 from tests.conftest import only_problem, problems

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from infra import outputs
-from infra.config import ConfigError, load_config
+from infra.config.load import load_config
+from infra.config.problems import ConfigError
 from infra.plan.engine import run_program
 from infra.plan.stackfiles import read_stack
 from tests.conftest import (

@@ -22,7 +22,7 @@ STATEFUL_KINDS = {"StatefulSet", "PersistentVolume", "PersistentVolumeClaim"}
 def test_stateful_resources_are_protected_unless_ephemeral(
     snapshots: dict[str, Any], stack: str
 ) -> None:
-    from infra.config import load_config
+    from infra.config.load import load_config
     from infra.plan.stackfiles import read_stack
 
     ephemeral = load_config(stack, *read_stack(stack)).ephemeral
@@ -43,7 +43,7 @@ def test_stateful_resources_are_protected_unless_ephemeral(
 
 def test_stacks_differ_in_protection() -> None:
     """The committed stacks cover both sides of the rule above."""
-    from infra.config import load_config
+    from infra.config.load import load_config
     from infra.plan.stackfiles import read_stack
 
     flags = {load_config(s, *read_stack(s)).ephemeral for s in STACKS}
@@ -130,7 +130,7 @@ def test_onprem_shares_over_nfs_and_local_over_host_path(snapshots: dict[str, An
 
 
 def test_storage_class_reaches_both_data_volumes() -> None:
-    from infra.config import load_config
+    from infra.config.load import load_config
     from infra.plan.engine import run_program
 
     def classes(raw: dict[str, str]) -> list[Any]:

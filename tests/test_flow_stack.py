@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import load_config
+from infra.config.load import load_config
 from infra.flow.images import build_inputs, content_tag
 from infra.plan.engine import run_program
 from infra.plan.stackfiles import REPO_ROOT, read_stack

@@ -30,7 +30,10 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import KEYS, PROJECT, ConfigError, load_config
+from infra.config.keys import KEYS
+from infra.config.load import load_config
+from infra.config.problems import ConfigError
+from infra.config.types import PROJECT
 from infra.plan import engine
 from infra.plan.stackfiles import StackFileError, read_stack
 from infra.program import run

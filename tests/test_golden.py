@@ -86,7 +86,7 @@ off (resources removed). Its review comment is pinned below."""
 
 def review_documents(snapshots: dict[str, Any]) -> dict[str, str]:
     """The PR-comment markdown for real diffs: a changed `onprem`, and `local` -> `onprem`."""
-    from infra.config import load_config
+    from infra.config.load import load_config
     from infra.plan.engine import run_program
     from infra.plan.review import render_markdown
     from infra.plan.stackfiles import read_stack

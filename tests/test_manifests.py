@@ -9,9 +9,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from infra.config import SUPPORTED_KUBERNETES_VERSIONS, load_config
+from infra.config.load import load_config
 from infra.plan.engine import SECRET
 from infra.plan.stackfiles import read_stack
+from infra.versions import KUBERNETES_VERSIONS as SUPPORTED_KUBERNETES_VERSIONS
 from tests.conftest import CUSTOM_GROUPS, STACKS, k8s_objects
 
 

@@ -14,9 +14,10 @@ import kubernetes_validate
 import pytest
 
 from infra import outputs
-from infra.config import PRIVATE_NETWORKS, load_config
+from infra.config.load import load_config
 from infra.plan.engine import MOCK_SECRET_PREFIX, SECRET, run_program
 from infra.plan.stackfiles import read_stack
+from infra.platform.config import PRIVATE_NETWORKS
 from infra.platform.wiring import PIPELINE_SECRET_KEYS
 from tests.conftest import (
     IN_CLUSTER_STACKS,

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.cli import render_project_file
-from infra.config import KEYS, PROJECT, load_config
+from infra.config.keys import KEYS
+from infra.config.load import load_config
+from infra.config.types import PROJECT
+from infra.plan.projectfile import render_project_file
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 from tests.conftest import STACKS
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from infra.config import KEYS
+from infra.config.keys import KEYS
 from infra.plan.stackfiles import REPO_ROOT
 from infra.targets import TARGETS
 
@@ -17,7 +17,7 @@ from infra.targets import TARGETS
 def test_loading_config_imports_no_pulumi() -> None:
     """Config errors answer before Pulumi and the providers load (seconds of imports)."""
     code = (
-        "import sys; from infra.config import load_config, KEYS; from infra.targets import TARGETS;"
+        "import sys; from infra.config.load import load_config; from infra.config.keys import KEYS;"
         "list(KEYS); load_config('t', {'target': 'existing'});"
         "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
     )
@@ -32,12 +32,17 @@ def test_loading_config_imports_no_pulumi() -> None:
     assert result.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("module", ["infra.platform.config", "infra.flow.config"])
+@pytest.mark.parametrize(
+    "module",
+    ["infra.platform.config", "infra.flow.config", "infra.values", "infra.targets", "infra.cli"],
+)
 def test_config_groups_import_first_without_pulumi(module: str) -> None:
     """The groups next to what they configure import the shared package, which gathers them in
-    ``StackConfig``: importing either side first works, and pulls in no Pulumi."""
+    ``StackConfig``: importing either side first (or the registry, the value types, the CLI)
+    works, and pulls in no Pulumi."""
     code = (
-        f"import sys, {module}; from infra.config import StackConfig; StackConfig(target='x');"
+        f"import sys, {module}; from infra.config.stack import StackConfig;"
+        "StackConfig(target='x');"
         "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
     )
     result = subprocess.run(
@@ -51,21 +56,17 @@ def test_config_groups_import_first_without_pulumi(module: str) -> None:
     assert result.stdout.strip() == "[]"
 
 
-SHARED_CONFIG_BUDGET = 830
-"""Non-blank lines of ``infra/config/*.py`` (1,546 before the platform's and the flow's keys and
-rules moved next to them; issue 10 aims at well under 700). Keys, types and rules with one owner
-belong in that owner's ``config.py``, so the shared package should not need to grow."""
+SHARED_CONFIG_BUDGET = 640
+"""Lines of ``infra/config/*.py``, blank and docstring lines included (``wc -l``): 1,535 in one
+``infra/config.py`` before issue 10, which asks for well under 700. Keys, types and rules with
+one owner belong in that owner's ``config.py``, so the shared package should not need to grow."""
 
 
 def test_shared_config_stays_within_its_line_budget() -> None:
-    lines = sum(
-        1
-        for path in (REPO_ROOT / "infra" / "config").glob("*.py")
-        for line in path.read_text().splitlines()
-        if line.strip()
-    )
+    paths = sorted((REPO_ROOT / "infra" / "config").glob("*.py"))
+    lines = sum(len(path.read_text().splitlines()) for path in paths)
     assert lines <= SHARED_CONFIG_BUDGET, (
-        f"infra/config/ has {lines} non-blank lines, over its budget of {SHARED_CONFIG_BUDGET}: "
+        f"infra/config/ has {lines} lines, over its budget of {SHARED_CONFIG_BUDGET}: "
         "move what one owner uses next to that owner"
     )
 

@@ -12,7 +12,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import PROJECT, load_config
+from infra.config.load import load_config
+from infra.config.types import PROJECT
 from infra.plan import engine
 from infra.program import run, runtime_stack_config
 from tests.conftest import KUBECONFIG

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from infra.config import PROJECT, load_config
+from infra.config.load import load_config
+from infra.config.types import PROJECT
 from infra.plan.stackfiles import StackFileError, read_stack
 from infra.program import runtime_stack_config
 
@@ -77,7 +78,7 @@ def raw_kubernetes_version(raw: dict[str, str]) -> str:
 
 
 def _problems(raw: dict[str, str]) -> list[str]:
-    from infra.config import ConfigError
+    from infra.config.problems import ConfigError
 
     try:
         load_config("t", raw)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from infra import versions
-from infra.config import StackConfig, load_config
+from infra.config.load import load_config
+from infra.config.stack import StackConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 

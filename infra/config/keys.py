@@ -1,24 +1,22 @@
-"""Flat config keys: how a field of a group is named, and the ``config:`` block of Pulumi.yaml.
-
-Pulumi only declares flat keys of simple types in ``Pulumi.yaml`` (string, integer, boolean,
-array), so the key a user sets joins the section prefix, the group names and the field name in
-camelCase: the shared ``postgres.image`` is ``postgresImage``; the AWS section's ``cpu.min_size``
-is ``awsCpuMinSize``. Top-level fields keep their own name.
-
-The key table covers the shared ``StackConfig`` and every registered target's section, in that
-order; it is built on first use, because the sections come from the target registry.
-"""
+"""The flat config keys of ``StackConfig`` and of every registered target's section, in that
+order (``Pulumi.yaml``'s ``config:`` block is generated from them). Pulumi declares only flat keys
+of simple types, so a key joins the section prefix, the group names and the field name in
+camelCase: the shared ``postgres.image`` is ``postgresImage``, AWS's ``cpu.min_size`` is
+``awsCpuMinSize``."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
 from infra.config.stack import StackConfig
+from infra.config.types import PROJECT
+from infra.targets import TARGETS
 
 GROUP_PREFIX = {"cluster": "kube", "shared_fs": "sharedFs"}
 """Key prefixes that differ from the group's field name (``kubeconfig`` reads better than
@@ -28,23 +26,13 @@ _NOT_KEYS = frozenset({"target_section", "warnings"})
 """``StackConfig`` fields that the loader fills, not the user."""
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def key_name(prefix: str, path: tuple[str, ...]) -> str:
     """The flat key of the field at ``path`` in a section with key prefix ``prefix``."""
     if path == ("cluster", "kubeconfig"):
         return "kubeconfig"
-    parts = [prefix, *(GROUP_PREFIX.get(group, _camel(group)) for group in path[:-1])]
-    parts.append(_camel(path[-1]))
-    parts = [part for part in parts if part]
-    return parts[0] + "".join(_upper_first(part) for part in parts[1:])
+    names = [prefix, *(GROUP_PREFIX.get(group, group) for group in path[:-1]), path[-1]]
+    words = [word for name in names for word in name.split("_") if word]
+    return words[0] + "".join(word[:1].upper() + word[1:] for word in words[1:])
 
 
 @dataclass(frozen=True)
@@ -61,6 +49,8 @@ class KeySpec:
     required: bool
     description: str
     secret: bool = False
+    metadata: tuple[Any, ...] = ()
+    """The field's value checks (``Annotated`` validators), run by the loader."""
 
     @property
     def allowed(self) -> str:
@@ -94,24 +84,17 @@ def _walk(
             required=info.is_required(),
             description=info.description or "",
             secret=key == "kubeconfig",
+            metadata=tuple(info.metadata),
         )
 
 
-@cache
-def _specs() -> dict[str, KeySpec]:
-    from infra.targets import TARGETS
-
+def _table() -> dict[str, KeySpec]:
     specs = {spec.key: spec for spec in _walk(StackConfig, None, "", ())}
-    specs["target"] = KeySpec(
-        key="target",
-        section=None,
-        path=("target",),
+    targets = [f"{t.name}: {t.summary}" for t in TARGETS.values()]
+    specs["target"] = replace(
+        specs["target"],
         annotation=Literal[tuple(TARGETS)],
-        default=None,
-        required=True,
-        description=" ".join(
-            ["Where the platform runs."] + [f"{t.name}: {t.summary}" for t in TARGETS.values()]
-        ),
+        description=" ".join([specs["target"].description, *targets]),
     )
     for target in TARGETS.values():
         section = target.section
@@ -122,41 +105,8 @@ def _specs() -> dict[str, KeySpec]:
     return specs
 
 
-class _Keys(Mapping[str, KeySpec]):
-    """Every flat key a stack may set, in declaration order (shared, then each target)."""
-
-    def __getitem__(self, key: str) -> KeySpec:
-        return _specs()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_specs())
-
-    def __len__(self) -> int:
-        return len(_specs())
-
-
-KEYS: Mapping[str, KeySpec] = _Keys()
-"""Every flat key a stack may set, in declaration order."""
-
-
-def project_config_schema() -> dict[str, dict[str, Any]]:
-    """The ``config:`` block of ``Pulumi.yaml``, generated from the models.
-
-    ``kubeconfig`` is not declared ``secret: true`` there: it is optional, and the CLI's handling
-    of a secret key that falls back to a default is not something to lean on. ``load_config``
-    refuses a plain-text kubeconfig instead, which also covers the offline plan.
-    """
-    types: dict[Any, str] = {bool: "boolean", int: "integer"}
-    block: dict[str, dict[str, Any]] = {}
-    for spec in KEYS.values():
-        entry: dict[str, Any] = {"type": types.get(spec.annotation, "string")}
-        entry["description"] = spec.description
-        if spec.section is not None:
-            entry["description"] += f" (Target: {spec.section}.)"
-        if not spec.required:
-            entry["default"] = spec.default
-        block[spec.key] = entry
-    return block
+KEYS: Mapping[str, KeySpec] = MappingProxyType(_table())
+"""Every flat key a stack may set, in declaration order (shared, then each target)."""
 
 
 def misplaced_key(full_key: str) -> bool:
@@ -164,10 +114,6 @@ def misplaced_key(full_key: str) -> bool:
     miss of the project name (``pdk-deployr:target``) or its name is one of our keys. Other
     namespaces (``kubernetes:context``, ``aws:region``) configure providers and are left alone.
     """
-    import difflib
-
-    from infra.config.types import PROJECT
-
     namespace, _, key = full_key.rpartition(":")
     if not namespace or namespace == PROJECT:
         return False

@@ -1,92 +1,48 @@
-"""``load_config``: the raw key/value pairs of a stack in, a validated ``StackConfig`` out, or
-one ``ConfigError`` listing every problem (key, bad value, what is allowed, how to fix it).
+"""``load_config``: a stack's raw key/value pairs in, a validated ``StackConfig`` out, or one
+``ConfigError`` listing every problem (key, bad value, what is allowed, how to fix it).
 
-Order of checks: each key on its own (known, owned by the stack's target, secret where it must
-be), then each value against its type, then the rules across keys of the shared config and of
-the active target's section.
+Each key is checked on its own: known, owned by the stack's target, secret where it must be,
+typed as the Pulumi CLI types it, then validated by its field. The models are built from the
+values that passed, and the rules run across keys of the shared config and of the active
+target's section, skipping any that would read a value that failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from infra.config.keys import KEYS, KeySpec
 from infra.config.problems import MISSING, ConfigError, Problem, rm_fix, set_fix
-from infra.config.rules import SHARED_RULES, RuleContext, partial, run_rules
-from infra.config.stack import StackConfig
-from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject, Model
+from infra.config.rules import RuleContext, partial, run_rules
+from infra.config.stack import SHARED_RULES, StackConfig
+from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject
+from infra.targets import TARGETS
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-
-M = TypeVar("M", bound=BaseModel)
 Path = tuple[str, ...]
 
 
-def _as_text(value: Any) -> str:
-    """A value as the Pulumi CLI passes it (Go's ``%v``: ``true``, ``2``, text as is)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _is_default(key: str, value: Any) -> bool:
-    """Whether ``value`` is the key's declared default, which Pulumi passes for an unset key."""
+    """Whether ``value`` is the key's declared default, which Pulumi passes for an unset key;
+    compared as the CLI passes values (Go's ``%v``: ``true``, ``2``, text as is)."""
     spec = KEYS.get(key)
-    return (
-        spec is not None
-        and not spec.required
-        and not isinstance(value, ConfigObject)
-        and _as_text(value) == _as_text(spec.default)
-    )
+    if spec is None or spec.required or isinstance(value, ConfigObject):
+        return False
+    return _as_text(value) == _as_text(spec.default)
 
 
-def _as_declared(stack: str, spec: KeySpec, value: Any) -> Any:
-    """``value`` read the way the Pulumi CLI checks a declared key before the program runs
-    (``ValidateConfigValue`` in pulumi/pulumi ``sdk/go/common/workspace/project.go``): a boolean
-    is exactly ``true`` or ``false``, an integer must parse as one, and no key takes a list or a
-    mapping. Returns the typed value, or the ``Problem`` the CLI would have refused it for.
-    Python values (declared defaults in tests) pass through."""
-    if isinstance(value, ConfigObject):
-        return Problem(
-            spec.key,
-            str(value),
-            "is a list or mapping, but the key takes a single value",
-            spec.allowed or "a string",
-            set_fix(stack, spec.key),
-        )
-    if not isinstance(value, str):
-        return value
-    if spec.annotation is bool:
-        if value in ("true", "false"):
-            return value == "true"
-        return Problem(
-            spec.key,
-            value,
-            "is not a boolean (the Pulumi CLI accepts exactly true or false, lowercase)",
-            "true, false",
-            set_fix(stack, spec.key, "true"),
-        )
-    if spec.annotation is int:
-        # Go's strconv.Atoi, which the CLI uses: optional sign, decimal digits, 64 bits.
-        if _INTEGER.fullmatch(value) and -(2**63) <= int(value) < 2**63:
-            return int(value)
-        return Problem(
-            spec.key,
-            value,
-            "is not a whole number (the Pulumi CLI refuses it before the program runs)",
-            "a whole number such as 2",
-            set_fix(stack, spec.key),
-        )
-    return value
+def _as_text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _refused(
-    stack: str, key: str, value: Any, target: Any, active: str | None, secret_keys: frozenset[str]
+    stack: str, key: str, value: Any, active: str | None, secret_keys: frozenset[str]
 ) -> Problem | None:
     """The problem with setting ``key`` at all on this stack, before its value is read."""
     if ":" in key:
@@ -103,98 +59,61 @@ def _refused(
     if spec is None:
         close = difflib.get_close_matches(key, KEYS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
+        allowed = "see `pdk config-keys` or Pulumi.yaml"
         return Problem(
-            key,
-            value,
-            "is not a known key",
-            "see `pdk config-keys` or Pulumi.yaml",
-            f"{hint}remove it with: {rm_fix(stack, key)}",
+            key, value, "is not a known key", allowed, f"{hint}remove it with: {rm_fix(stack, key)}"
         )
     if spec.section is not None and active is not None and spec.section != active:
-        return Problem(
-            key,
-            value,
-            f"only applies to target {spec.section}, not '{target}'",
-            f"unset on target {target}",
-            rm_fix(stack, key),
-        )
+        reason = f"only applies to target {spec.section}, not '{active}'"
+        return Problem(key, value, reason, f"unset on target {active}", rm_fix(stack, key))
     if spec.secret and value and key not in secret_keys:
-        return Problem(
-            key,
-            "[hidden]",
-            "is stored in plain text",
-            "a Pulumi secret",
-            f"{rm_fix(stack, key)}; then pulumi config set --secret {key} --stack {stack} < FILE",
-        )
+        fix = f"{rm_fix(stack, key)}; then pulumi config set --secret {key} --stack {stack} < FILE"
+        return Problem(key, "[hidden]", "is stored in plain text", "a Pulumi secret", fix)
     return None
 
 
-def _problem_from_pydantic(
-    stack: str, error: Mapping[str, Any], raw: Mapping[str, Any], spec: KeySpec | None, loc: str
-) -> Problem:
-    key = spec.key if spec else loc
-    value = raw.get(key, MISSING)
-    kind = error["type"]
-    allowed = spec.allowed if spec else ""
-    if kind == "pdk":
-        ctx = error["ctx"]
-        return Problem(key, value, ctx["reason"], ctx["allowed"], ctx["fix"])
-    if kind == "missing":
-        example = allowed.split(", ")[0] if allowed else "VALUE"
-        return Problem(key, value, "is required and not set", allowed, set_fix(stack, key, example))
-    if kind == "literal_error":
-        return Problem(
-            key,
-            value,
-            "is not one of the allowed values",
-            allowed,
-            set_fix(stack, key, allowed.split(", ")[0]),
-        )
-    return Problem(key, value, f"has the wrong type ({error['msg']})", allowed, set_fix(stack, key))
+@cache
+def _field(key: str) -> TypeAdapter[Any]:
+    """The validator of the model field behind ``key``: its type and its value checks."""
+    spec = KEYS[key]
+    return TypeAdapter(
+        Annotated[(spec.annotation, *spec.metadata)] if spec.metadata else spec.annotation
+    )
 
 
-def _loc(error: Mapping[str, Any]) -> Path:
-    return tuple(str(part) for part in error["loc"])
-
-
-def _without(data: dict[str, Any], paths: set[Path], above: Path = ()) -> dict[str, Any]:
-    """A copy of ``data`` without the values at ``paths``."""
-    return {
-        name: _without(value, paths, (*above, name)) if isinstance(value, dict) else value
-        for name, value in data.items()
-        if (*above, name) not in paths
-    }
-
-
-def _validate(
-    stack: str,
-    raw: Mapping[str, Any],
-    owner: str | None,
-    model: type[M],
-    data: dict[str, Any],
-    unread: set[Path],
-) -> tuple[M | None, set[Path], list[Problem]]:
-    """Validates the values one owner (a target's section, or None for the shared keys) holds.
-    On errors, validates again without the failing values so the rules can still read the rest.
-    Returns the model, the paths the rules must not read (failed or ``unread``) and the problems
-    (none for ``unread`` paths: undecrypted secrets, whose plaintext the CLI checks under
-    ``pulumi up``)."""
+def _read(stack: str, spec: KeySpec, value: Any) -> Any:
+    """``value`` typed the way the Pulumi CLI checks a declared key before the program runs
+    (``ValidateConfigValue`` in pulumi/pulumi ``sdk/go/common/workspace/project.go``: a boolean
+    is exactly ``true`` or ``false``, an integer parses as Go's ``strconv.Atoi`` parses it, no
+    key takes a list or a mapping), then validated by its field. Returns the value, or the
+    ``Problem``. Python values (declared defaults in tests) skip the CLI's typing."""
+    key, fix = spec.key, set_fix(stack, spec.key)
+    if isinstance(value, ConfigObject):
+        reason = "is a list or mapping, but the key takes a single value"
+        return Problem(key, str(value), reason, spec.allowed or "a string", fix)
+    typed = value
+    if isinstance(value, str) and spec.annotation is bool:
+        if value not in ("true", "false"):
+            reason = "is not a boolean (the Pulumi CLI accepts exactly true or false, lowercase)"
+            return Problem(key, value, reason, "true, false", set_fix(stack, key, "true"))
+        typed = value == "true"
+    elif isinstance(value, str) and spec.annotation is int:
+        if not re.fullmatch(r"[+-]?[0-9]+", value) or not -(2**63) <= int(value) < 2**63:
+            reason = "is not a whole number (the Pulumi CLI refuses it before the program runs)"
+            return Problem(key, value, reason, "a whole number such as 2", fix)
+        typed = int(value)
     try:
-        return model.model_validate(data), unread, []
+        return _field(key).validate_python(typed)
     except ValidationError as error:
-        errors = error.errors()
-    specs = {spec.path: spec for spec in KEYS.values() if spec.section == owner}
-    problems = [
-        _problem_from_pydantic(stack, e, raw, specs.get(_loc(e)), ".".join(_loc(e)))
-        for e in errors
-        if _loc(e) not in unread
-    ]
-    failed = {_loc(e) for e in errors}
-    try:
-        validated: M | None = model.model_validate(_without(data, failed))
-    except ValidationError:
-        validated = None
-    return validated, failed | unread, problems
+        found = error.errors()[0]
+    if found["type"] == "pdk":
+        ctx = found["ctx"]
+        return Problem(key, value, ctx["reason"], ctx["allowed"], ctx["fix"])
+    if found["type"] == "literal_error":
+        first = spec.allowed.split(", ")[0]
+        reason = "is not one of the allowed values"
+        return Problem(key, value, reason, spec.allowed, set_fix(stack, key, first))
+    return Problem(key, value, f"has the wrong type ({found['msg']})", spec.allowed, fix)
 
 
 def _place(tree: dict[str, Any], path: Path, value: Any) -> None:
@@ -213,79 +132,62 @@ def load_config(
     Raises ``ConfigError`` listing every problem. ``secret_keys`` names the keys Pulumi holds
     encrypted; a key that must be secret and is not is a problem of its own.
     """
-    from infra.targets import TARGETS
-
-    problems: list[Problem] = []
     # Pulumi hands the program every key declared with a default in Pulumi.yaml, set or not.
     # A value equal to its default is treated as unset, so target-only and would-be-ignored
     # checks fire only for what a stack really sets.
     raw = {key: value for key, value in raw.items() if not _is_default(key, value)}
     target = raw.get("target")
     active = TARGETS.get(target) if isinstance(target, str) else None
-    shared: dict[str, Any] = {}
-    sections: dict[str, dict[str, Any]] = {}
-    offline_secrets: set[tuple[str | None, Path]] = set()
+    problems: list[Problem] = []
+    values: dict[str | None, dict[str, Any]] = {None: {}}
+    failed: dict[str | None, set[Path]] = {}  # per owner (a target, or None: shared keys)
     for key, value in raw.items():
-        problem = _refused(stack, key, value, target, active.name if active else None, secret_keys)
+        spec = KEYS.get(key)
+        problem = _refused(stack, key, value, active.name if active else None, secret_keys)
+        if problem is None and spec is not None:
+            tree = values.setdefault(spec.section, {})
+            if key in secret_keys and value == OFFLINE_SECRET:
+                # Undecrypted offline: the CLI checks the plaintext under `pulumi up`. The
+                # placeholder lands where its field takes it, so an offline plan can show it.
+                with contextlib.suppress(ValidationError):
+                    _place(tree, spec.path, _field(key).validate_python(value))
+            else:
+                read = _read(stack, spec, value)
+                if not isinstance(read, Problem):
+                    _place(tree, spec.path, read)
+                    continue
+                problem = read
         if problem is not None:
             problems.append(problem)
-            continue
-        if key == "target":
-            continue
-        spec = KEYS[key]
-        if value == OFFLINE_SECRET and key in secret_keys:
-            # Undecrypted offline: the CLI checks the plaintext under `pulumi up`; here only
-            # rules that do not read the value can run.
-            offline_secrets.add((spec.section, spec.path))
-        else:
-            value = _as_declared(stack, spec, value)
-            if isinstance(value, Problem):
-                problems.append(value)
-                continue
-        tree = shared if spec.section is None else sections.setdefault(spec.section, {})
-        _place(tree, spec.path, value)
+        if spec is not None:  # the rules must not read what failed, nor an undecrypted secret
+            failed.setdefault(spec.section, set()).add(spec.path)
+    misplaced = any(key.endswith(":target") for key in raw)
+    for spec in KEYS.values():
+        owned = spec.section is None or (active is not None and spec.section == active.name)
+        if spec.required and owned and spec.key not in raw:
+            if spec.key == "target" and misplaced:
+                continue  # the misplaced key is the cause, and is reported
+            example = spec.allowed.split(", ")[0] if spec.allowed else "VALUE"
+            fix = set_fix(stack, spec.key, example)
+            problems.append(
+                Problem(spec.key, MISSING, "is required and not set", spec.allowed, fix)
+            )
 
-    if target is None and any(key.endswith(":target") for key in raw):
-        pass  # the misplaced key is the cause, and is reported
-    elif target is None or active is None:
-        kind = "missing" if target is None else "literal_error"
-        problems.append(_problem_from_pydantic(stack, {"type": kind}, raw, KEYS["target"], ""))
-    shared["target"] = active.name if active else ""
-
-    def unread(owner: str | None) -> set[Path]:
-        return {path for section, path in offline_secrets if section == owner}
-
-    config, failed, found = _validate(stack, raw, None, StackConfig, shared, unread(None))
-    problems += found
-    section_model: Model | None = None
-    section_failed: set[Path] = set()
-    # Only the active target's section counts; without a valid target, still check the values
-    # of every section that has keys set, so their problems come in the same round.
-    for owner in [active] if active else [TARGETS[name] for name in sections]:
-        data = sections.get(owner.name, {})
-        model, failed_here, found = _validate(
-            stack, raw, owner.name, owner.section.model, data, unread(owner.name)
-        )
-        problems += found
-        if owner is active:
-            section_model, section_failed = model, failed_here
-
-    if config is not None:
-        context: RuleContext[Any] = RuleContext(
-            stack=stack,
-            config=partial(config, failed),
-            raw=raw,
-            secret_keys=secret_keys,
-            active_section=(
-                partial(section_model, section_failed) if section_model is not None else None
-            ),
-        )
-        problems += run_rules(SHARED_RULES, context)
-        if active is not None:
-            problems += run_rules(active.section.rules, context)
-    errors_found = [p for p in problems if p.severity == "error"]
-    if errors_found:
-        raise ConfigError(stack, errors_found)
-    assert config is not None and active is not None and section_model is not None
-    warnings = tuple(p for p in problems if p.severity == "warning")
-    return config.model_copy(update={"target_section": section_model, "warnings": warnings})
+    values[None]["target"] = active.name if active else ""
+    config = StackConfig.model_validate(values[None])
+    section_owner = active.name if active else ""
+    section = active.section.model.model_validate(values.get(section_owner, {})) if active else None
+    context: RuleContext[Any] = RuleContext(
+        stack=stack,
+        config=partial(config, failed.get(None, set())),
+        raw=raw,
+        secret_keys=secret_keys,
+        active_section=partial(section, failed.get(section_owner, set())) if section else None,
+    )
+    problems += run_rules(SHARED_RULES, context)
+    if active is not None:
+        problems += run_rules(active.section.rules, context)
+    if any(problem.severity == "error" for problem in problems):
+        raise ConfigError(stack, [problem for problem in problems if problem.severity == "error"])
+    warnings = tuple(problem for problem in problems if problem.severity == "warning")
+    return config.model_copy(update={"target_section": section, "warnings": warnings})

@@ -5,16 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic_core import PydanticCustomError
+
 from infra.config.types import PROJECT
 
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "(not set)"
-
-
-MISSING: Any = _Missing()
-"""The value shown for a key that is not set."""
+MISSING: Any = object()
+"""The value of a key that is not set (shown as ``(not set)``)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +51,13 @@ class ConfigError(Exception):
         lines = [f"Stack '{self.stack}' has {count} configuration problem{'s' * (count != 1)}:"]
         lines += [f"  - {problem.render()}" for problem in self.problems]
         return "\n".join(lines)
+
+
+def fail(reason: str, allowed: str, fix: str) -> PydanticCustomError:
+    """The error a value validator raises; the loader turns it into a ``Problem``."""
+    return PydanticCustomError(
+        "pdk", "{reason}", {"reason": reason, "allowed": allowed, "fix": fix}
+    )
 
 
 def set_fix(stack: str, key: str, value: str = "VALUE") -> str:

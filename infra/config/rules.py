@@ -1,13 +1,7 @@
-"""The rules engine, and the list of rules every stack runs.
-
-A rule is a small function of a ``RuleContext`` returning the problems it finds, one message
-family each. Rules read typed, validated values. A key that failed its own check is not there to
-read: touching it raises ``SkipRule`` inside the rule, which then does not run, so the user sees
-the key's own problem rather than a knock-on one, and every other rule still runs.
-
-Rules live next to the keys they read (``infra/platform/config.py``, ``infra/flow/config.py``,
-each target's ``config.py``); ``SHARED_RULES`` lists those every stack runs.
-"""
+"""The rules engine. A rule is a function of a ``RuleContext`` returning the problems it finds,
+one message family each, and lives next to the keys it reads. Rules read typed, validated values;
+touching a key that failed its own check raises ``SkipRule``, so that rule does not run (the user
+sees the key's own problem, not a knock-on one) and every other rule still does."""
 
 from __future__ import annotations
 
@@ -15,10 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from infra.config.problems import MISSING, Problem, set_fix
-from infra.config.types import DEPLOYMENT_ID_ALLOWED, Model, is_deployment_id, stack_deployment_id
-from infra.flow import config as flow
-from infra.platform import config as platform
+from infra.config.problems import Problem
+from infra.config.types import Model
 
 if TYPE_CHECKING:
     from infra.config.stack import StackConfig
@@ -37,15 +29,13 @@ class Partial:
     __slots__ = ("_failed", "_model")
 
     def __init__(self, model: Any, failed: set[tuple[str, ...]]) -> None:
-        object.__setattr__(self, "_model", model)
-        object.__setattr__(self, "_failed", failed)
+        self._model, self._failed = model, failed
 
-    def __getattr__(self, name: str) -> Any:
-        failed: set[tuple[str, ...]] = object.__getattribute__(self, "_failed")
-        if (name,) in failed:
+    def __getattr__(self, name: str) -> Any:  # only called for names that are not slots
+        if (name,) in self._failed:
             raise SkipRule(name)
-        value = getattr(object.__getattribute__(self, "_model"), name)
-        nested = {path[1:] for path in failed if len(path) > 1 and path[0] == name}
+        value = getattr(self._model, name)
+        nested = {path[1:] for path in self._failed if len(path) > 1 and path[0] == name}
         return Partial(value, nested) if nested else value
 
 
@@ -90,44 +80,3 @@ def run_rules(rules: Iterable[Rule], context: RuleContext[Any]) -> list[Problem]
         except SkipRule:
             continue
     return problems
-
-
-def stack_name_as_deployment_id(ctx: RuleContext[Any]) -> list[Problem]:
-    """Without ``deploymentId`` the stack name goes into every cloud-side name (buckets, IAM
-    roles, node groups); one that cannot would fail mid-deployment, after other resources."""
-    if ctx.config.deployment_id:
-        return []
-    derived = stack_deployment_id(ctx.stack)
-    if is_deployment_id(derived):
-        return []
-    return [
-        Problem(
-            "deploymentId",
-            MISSING,
-            f"is not set, so the stack name {ctx.stack!r} would be the deployment id, but it "
-            f"becomes {derived!r}, which cannot be part of bucket and resource names",
-            DEPLOYMENT_ID_ALLOWED,
-            set_fix(ctx.stack, "deploymentId", "<short-id>"),
-        )
-    ]
-
-
-SHARED_RULES: tuple[Rule, ...] = (
-    stack_name_as_deployment_id,
-    platform.exposed_to_the_internet,
-    flow.unused_flow_keys,
-    platform.unused_models_web_app_image,
-    platform.serverless_needs_istio,
-    platform.gpu_pool_needs_gpus,
-    platform.unused_gpu_keys,
-    platform.unused_knative_keys,
-    platform.unused_istio_keys,
-    flow.flow_example_exists,
-    flow.flow_addresses_reachable,
-    flow.flow_address_format,
-    platform.pins_support_kubernetes,
-    platform.servers_match_clients,
-    platform.acme_needs_a_contact_and_a_domain,
-    platform.plaintext_needs_acknowledgement,
-)
-"""The rules across shared keys, run on every stack, before the active target's rules."""

@@ -14,7 +14,7 @@ from infra.config.problems import MISSING, Problem, ignored, set_fix
 from infra.config.types import Model
 
 if TYPE_CHECKING:
-    from infra.config.rules import RuleContext
+    from infra.config.rules import Rule, RuleContext
 
 
 class FlowConfig(Model):
@@ -133,3 +133,12 @@ def flow_address_format(ctx: RuleContext[Any]) -> list[Problem]:
             )
         )
     return problems
+
+
+RULES: tuple[Rule, ...] = (
+    unused_flow_keys,
+    flow_example_exists,
+    flow_addresses_reachable,
+    flow_address_format,
+)
+"""The flow's rules, run on every stack."""

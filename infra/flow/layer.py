@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.config import StackConfig
+from infra.config.stack import StackConfig
 from infra.contract import TargetContract
 from infra.flow.images import FlowImages, FlowImagesArgs, RegistryAuth
 from infra.flow.pipelines import PfsInput, PipelineSpecArgs, SecretEnv

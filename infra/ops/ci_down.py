@@ -16,7 +16,7 @@ from typing import Any
 from pulumi.automation import CommandError
 from rich.console import Console
 
-from infra.config import PROJECT
+from infra.config.types import PROJECT
 from infra.ops import backend, drain, expiry, kube
 from infra.ops.errors import EXIT_FAILED, OpsError
 from infra.ops.leaks import LeakFinder, LeakQuery, LeakReport, render_report

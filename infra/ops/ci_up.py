@@ -18,7 +18,9 @@ import yaml
 from pulumi.automation import CommandError, ConfigValue, Stack, StackAlreadyExistsError
 from rich.console import Console
 
-from infra.config import PROJECT, ConfigError, load_config
+from infra.config.load import load_config
+from infra.config.problems import ConfigError
+from infra.config.types import PROJECT
 from infra.ops import backend, expiry
 from infra.ops.errors import EXIT_FAILED, OpsError
 from infra.ops.progress import Progress

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from infra.config import PROJECT
+from infra.config.types import PROJECT
 from infra.ops.errors import EXIT_FAILED, OpsError
 
 

@@ -61,7 +61,8 @@ class PlannedStack:
 
 def plan_stack(stack: str) -> PlannedStack:
     """Plans STACK under the mock engine; bad input becomes one message and exit 2."""
-    from infra.config import ConfigError, load_config
+    from infra.config.load import load_config
+    from infra.config.problems import ConfigError
     from infra.ops.hooks import ops_for
     from infra.plan.engine import run_program
     from infra.plan.stackfiles import StackFileError, read_stack

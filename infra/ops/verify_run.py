@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from infra.config import PROJECT
+from infra.config.types import PROJECT
 from infra.ops import backend, kube
 from infra.ops.verify import Check, Stack, run_checks
 

@@ -19,7 +19,9 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import PROJECT, StackConfig, load_config
+from infra.config.load import load_config
+from infra.config.stack import StackConfig
+from infra.config.types import PROJECT
 from infra.plan import cloud_mocks
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 

@@ -18,9 +18,8 @@ from typing import Any
 
 import yaml
 
-from infra.config import OFFLINE_SECRET, PROJECT
 from infra.config.keys import misplaced_key
-from infra.config.types import ConfigObject
+from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = "stacks"

@@ -1,5 +1,5 @@
 """The platform's config groups (GPU placement, exposure, the charts it installs, MLDM, MLDE),
-their value types and the rules across them; ``StackConfig`` gathers the groups.
+their value types and the rules across them; ``StackConfig`` inherits the groups.
 
 Imports only pydantic and the shared config package (no Pulumi), so config errors stay fast.
 """
@@ -13,19 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from infra import versions
-from infra.config.problems import MISSING, Problem, ignored, set_fix, warning
-from infra.config.types import (
-    ChartVersion,
-    Model,
-    PinnedImage,
-    Quantity,
-    SourceRanges,
-    fail,
-    split_list,
-)
+from infra.config.problems import MISSING, Problem, fail, ignored, set_fix, warning
+from infra.config.types import Model
+from infra.values import ChartVersion, PinnedImage, Quantity, SourceRanges, split_list
 
 if TYPE_CHECKING:
-    from infra.config.rules import RuleContext
+    from infra.config.rules import Rule, RuleContext
 
 
 PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
@@ -350,6 +343,24 @@ class MldeConfig(Model):
     )
 
 
+class PlatformGroups(Model):
+    """The platform's groups, in ``Pulumi.yaml``'s order; ``StackConfig`` inherits them."""
+
+    gpu: GpuConfig = Field(default_factory=GpuConfig)
+    shared_fs: SharedFsConfig = Field(default_factory=SharedFsConfig)
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+    expose: ExposeConfig = Field(default_factory=ExposeConfig)
+    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig)
+    istio: IstioConfig = Field(default_factory=IstioConfig)
+    knative: KnativeConfig = Field(default_factory=KnativeConfig)
+    kserve: KserveConfig = Field(default_factory=KserveConfig)
+    platform: PlatformConfig = Field(default_factory=PlatformConfig)
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+    tls: TlsConfig = Field(default_factory=TlsConfig)
+    mldm: MldmConfig = Field(default_factory=MldmConfig)
+    mlde: MldeConfig = Field(default_factory=MldeConfig)
+
+
 def serverless_needs_istio(ctx: RuleContext[Any]) -> list[Problem]:
     mode = ctx.config.kserve.deployment_mode
     if mode != "Serverless" or ctx.config.istio.enabled:
@@ -595,3 +606,19 @@ def plaintext_needs_acknowledgement(ctx: RuleContext[Any]) -> list[Problem]:
             f"set tlsPlaintextAcknowledged true --stack {ctx.stack}",
         )
     ]
+
+
+RULES: tuple[Rule, ...] = (
+    exposed_to_the_internet,
+    unused_models_web_app_image,
+    serverless_needs_istio,
+    gpu_pool_needs_gpus,
+    unused_gpu_keys,
+    unused_knative_keys,
+    unused_istio_keys,
+    pins_support_kubernetes,
+    servers_match_clients,
+    acme_needs_a_contact_and_a_domain,
+    plaintext_needs_acknowledgement,
+)
+"""The platform's rules, run on every stack."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.config import StackConfig
+from infra.config.stack import StackConfig
 from infra.contract import TargetContract
 from infra.naming import Naming
 from infra.platform.cert_manager import CertManager, CertManagerArgs

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from infra.config.problems import Problem, set_fix
-from infra.config.types import Model, fail
+from infra.config.problems import Problem, fail, set_fix
+from infra.config.types import Model
 
 
 def _node_count(value: int) -> int:

@@ -14,19 +14,12 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from infra import versions
-from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix, warning
+from infra.config.problems import MISSING, Problem, fail, ignored, rm_fix, set_fix, warning
 from infra.config.rules import RuleContext
-from infra.config.types import (
-    IMAGE,
-    ChartVersion,
-    Model,
-    PinnedImage,
-    fail,
-    source_ranges,
-    split_list,
-)
+from infra.config.types import Model
 from infra.targets.pools import DiskSize, NodeCount, NodePoolConfig, pool_size_problems
 from infra.targets.spec import TargetSection
+from infra.values import IMAGE, ChartVersion, PinnedImage, source_ranges, split_list
 
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 INSTANCE_TYPE = re.compile(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from infra.config import KEYS
+from infra.config.keys import KEYS
 from infra.naming import DEPLOYMENT_LABEL
 from infra.ops.leaks import Leak, LeakQuery, LeakReport
 

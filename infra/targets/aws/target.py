@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import StackConfig, split_list
+from infra.config.stack import StackConfig
 from infra.contract import (
     BUCKET_ROLES,
     FLOW_IMAGES,
@@ -41,6 +41,7 @@ from infra.targets.common.namespaces import (
     Namespaces,
     NamespacesArgs,
 )
+from infra.values import split_list
 
 DATA_NAMESPACE = "pdk-data"
 """Holds the database password Secret and the Job that creates the databases."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.config import StackConfig
+from infra.config.stack import StackConfig
 from infra.contract import (
     DATABASE_CLIENTS,
     OBJECT_STORE_CLIENTS,

@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, Field
 
-from infra.config.problems import MISSING, Problem, ignored, set_fix, warning
+from infra.config.problems import MISSING, Problem, fail, ignored, set_fix, warning
 from infra.config.rules import RuleContext
-from infra.config.types import OFFLINE_SECRET, Model, PinnedImage, Quantity, fail
+from infra.config.types import OFFLINE_SECRET, Model
 from infra.targets.spec import TargetSection
+from infra.values import PinnedImage, Quantity
 
 _REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")

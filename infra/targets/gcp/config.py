@@ -16,12 +16,13 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from infra import versions
-from infra.config.problems import MISSING, Problem, ignored, rm_fix, set_fix, warning
+from infra.config.problems import MISSING, Problem, fail, ignored, rm_fix, set_fix, warning
 from infra.config.rules import RuleContext
-from infra.config.types import Model, fail, source_ranges, split_list
+from infra.config.types import Model
 from infra.targets.pools import DiskSize, NodeCount, NodePoolConfig
 from infra.targets.pools import pool_size_problems as _pool_sizes
 from infra.targets.spec import TargetSection
+from infra.values import source_ranges, split_list
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+[0-9]+)-[a-z]$")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackConfig, split_list
+from infra.config.stack import StackConfig
 from infra.contract import BUCKET_ROLES, Buckets, NodePlacement, ObjectStore, TargetContract
 from infra.naming import Naming
 from infra.platform.config import split_label, split_taint
@@ -37,6 +37,7 @@ from infra.targets.gcp.project import ProjectApis, ProjectApisArgs, gcp_labels
 from infra.targets.gcp.registry import ArtifactRegistry, ArtifactRegistryArgs
 from infra.targets.gcp.storage import GcsBuckets, GcsBucketsArgs
 from infra.targets.gcp.volumes import pd_storage_class
+from infra.values import split_list
 
 
 def node_pools(gcp_config: GcpConfig, placement: NodePlacement) -> list[PoolSpec]:

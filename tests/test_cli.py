@@ -213,3 +213,28 @@ def test_stack_name_unfit_for_names_fails_before_planning(tmp_path: Path) -> Non
         result.stderr.split()
     )
     assert result.stdout == ""
+
+
+def test_plan_closes_pulumis_event_loop_before_the_interpreter_exits() -> None:
+    """An event loop left open is closed by its finalizer during interpreter shutdown, where it
+    can print an "Exception ignored" traceback. A probe registered before the CLI is imported
+    runs after the CLI's exit handlers, and sees the loop of the plan already closed."""
+    code = (
+        "import asyncio, atexit, sys\n"
+        "policy = asyncio.get_event_loop_policy()\n"
+        "atexit.register(lambda: print('loop closed:', policy.get_event_loop().is_closed()))\n"
+        "sys.argv = ['pdk', 'plan', '-s', 'local', '--json']\n"
+        "from infra.cli import app\n"
+        "app()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "loop closed: True"
+    assert "Exception ignored" not in result.stderr

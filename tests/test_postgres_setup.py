@@ -144,6 +144,42 @@ def test_unreachable_server_times_out_with_the_cause(snapshots: dict[str, Any]) 
     assert 3 <= elapsed < 60, result.stderr  # generous: CI machines can be slow
 
 
+def test_gives_up_only_once_the_whole_wait_has_passed(
+    snapshots: dict[str, Any], tmp_path: Path
+) -> None:
+    """``date +%s`` counts whole seconds: a clock that reads start + WAIT_SECONDS may be only
+    WAIT_SECONDS - 1 seconds later, so the script must wait for the clock to pass the deadline.
+    The clock is the seam here (the real one cannot be set): a stand-in ``date`` first on PATH
+    reads 100, then 103, then 104; with a 3 s wait the script must try twice and give up at 104.
+    The server is a bound port that refuses connections, as in the test above."""
+    (tmp_path / "reads").write_text("")
+    fake = tmp_path / "date"
+    fake.write_text(
+        f'#!/bin/sh\necho x >> "{tmp_path}/reads"\n'
+        f'case $(wc -l < "{tmp_path}/reads") in 1) echo 100 ;; 2) echo 103 ;; *) echo 104 ;; esac\n'
+    )
+    fake.chmod(0o755)
+    script, env, _ = _job(snapshots["local"])
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = str(holder.getsockname()[1])
+        result = run(
+            script,
+            {
+                **env,
+                "PATH": f"{tmp_path}:{os.environ['PATH']}",
+                "PGHOST": "127.0.0.1",
+                "PGPORT": port,
+                "PGPASSWORD": "x",
+                "WAIT_SECONDS_TEST": "3",
+            },
+        )
+    assert result.returncode == 1
+    assert "gave up after 3s" in result.stderr
+    assert result.stdout.count("waiting for postgres") == 1, result.stdout
+    assert (tmp_path / "reads").read_text().count("x") == 3
+
+
 def test_ssl_only_server_verified_against_its_ca(
     snapshots: dict[str, Any], ssl_only: Server
 ) -> None:

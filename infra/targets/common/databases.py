@@ -24,7 +24,8 @@ CREATE_DATABASES = """\
 set -u
 # Errors that waiting cannot fix (credentials, TLS, pg_hba) end the script at once; anything
 # else (DNS not yet resolvable, connection refused, server starting) is retried until
-# WAIT_SECONDS have passed. Either way the last error psql printed is the one shown.
+# WAIT_SECONDS have passed (the clock must pass the deadline: `date +%s` counts whole seconds).
+# Either way the last error psql printed is the one shown.
 deadline=$(( $(date +%s) + ${{WAIT_SECONDS}} ))
 while ! error=$(psql --no-psqlrc --dbname=postgres --command='SELECT 1' 2>&1 >/dev/null); do
   case "$error" in
@@ -33,7 +34,7 @@ while ! error=$(psql --no-psqlrc --dbname=postgres --command='SELECT 1' 2>&1 >/d
       echo "cannot use postgres at $PGHOST:$PGPORT (sslmode=$PGSSLMODE): $error" >&2
       exit 1 ;;
   esac
-  if [ "$(date +%s)" -ge "$deadline" ]; then
+  if [ "$(date +%s)" -gt "$deadline" ]; then
     echo "gave up after ${{WAIT_SECONDS}}s waiting for postgres at $PGHOST:$PGPORT: $error" >&2
     exit 1
   fi

@@ -238,3 +238,4 @@ def test_plan_closes_pulumis_event_loop_before_the_interpreter_exits() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "loop closed: True"
     assert "Exception ignored" not in result.stderr
+    assert "Task was destroyed" not in result.stderr

@@ -19,6 +19,8 @@ from infra import versions
 from pdk_assets.manifest import EXAMPLES_DIR, MANIFEST_FILE, load_manifest
 from pdk_assets.serving import HANDLER_BASE
 
+PDK_ASSETS_DIR = HANDLER_BASE.parent
+
 EXAMPLES = sorted(path.parent.name for path in EXAMPLES_DIR.glob(f"*/{MANIFEST_FILE}"))
 TASK_PYTHON = versions.MLDE_GPU_IMAGE.extra["python"]
 RUNTIME_PYTHON = versions.TORCHSERVE_RUNTIME.extra["python"]
@@ -44,6 +46,14 @@ def test_task_images_share_one_python() -> None:
 def test_trial_code_runs_on_the_task_image_python(example: str) -> None:
     files = sorted((EXAMPLES_DIR / example / "experiment").glob("*.py"))
     assert files
+    # The pdk_assets modules the trial imports travel with it (the train container uploads
+    # the package) and run on the same Python.
+    imported = {
+        name
+        for path in files
+        for name in re.findall(r"^from pdk_assets\.(\w+) import", path.read_text(), re.M)
+    }
+    files += [PDK_ASSETS_DIR / f"{name}.py" for name in sorted(imported)]
     needed = minimum_python(files)
     assert Version(needed) <= Version(TASK_PYTHON), (
         f"{example}'s trial code needs Python {needed}; the task image has {TASK_PYTHON}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import determined as det
 import torch
@@ -91,31 +90,3 @@ def build_datasets(
         ImageDataset(validation_items, eval_transform),
         found,
     )
-
-
-def download_commit(pachyderm: dict[str, Any], destination: Path) -> set[str] | None:
-    """Downloads the commit named by ``data.pachyderm`` into ``destination``; returns the set of
-    paths added since ``previous_commit`` when that is set (incremental), else None."""
-    from pachyderm_sdk import Client
-    from pachyderm_sdk.api import pfs
-
-    client = Client(
-        host=pachyderm["host"],
-        port=int(pachyderm["port"]),
-        auth_token=pachyderm.get("token") or None,
-    )
-    where = f"{pachyderm['project']}/{pachyderm['repo']}"
-    commit = f"{where}@{pachyderm['branch']}"
-    with client.pfs.pfs_tar_file(file=pfs.File.from_uri(f"{commit}:/")) as tar:
-        tar.extractall(destination, filter="data")
-    previous = pachyderm.get("previous_commit")
-    if not previous:
-        return None
-    added = set()
-    for change in client.pfs.diff_file(
-        new_file=pfs.File.from_uri(f"{commit}:/"),
-        old_file=pfs.File.from_uri(f"{where}@{previous}:/"),
-    ):
-        if change.new_file.file_type == pfs.FileType.FILE:
-            added.add(change.new_file.file.path.lstrip("/"))
-    return added

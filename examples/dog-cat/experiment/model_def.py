@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from data import build_datasets, download_commit
+from data import build_datasets
 from determined import pytorch
 from torch import nn
+
+from pdk_assets.trial import download_commit
 
 BLOCKS_PER_STAGE = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 """Residual blocks in each of the four stages, by network depth."""

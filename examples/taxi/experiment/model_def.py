@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from data import build_datasets, download_commit
+from data import build_datasets
 from determined import pytorch
 from features import MAX_ZONE, NUMERIC
 from torch import nn
+
+from pdk_assets.trial import download_commit
 
 
 class TravelTimeNet(nn.Module):

@@ -14,22 +14,27 @@ from infra.plan.stackfiles import REPO_ROOT
 from infra.targets import TARGETS
 
 
-def test_loading_config_imports_no_pulumi() -> None:
-    """Config errors answer before Pulumi and the providers load (seconds of imports)."""
-    code = (
-        "import sys; from infra.config.load import load_config; from infra.config.keys import KEYS;"
-        "list(KEYS); load_config('t', {'target': 'existing'});"
-        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
-    )
+def pulumi_modules_after(code: str) -> list[str]:
+    """The ``pulumi*`` modules a fresh interpreter has loaded after running ``code``."""
+    probe = "; print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", f"import sys; {code}{probe}"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
         env={"PYTHONPATH": str(REPO_ROOT)},
     )
-    assert result.stdout.strip() == "[]"
+    return list(ast.literal_eval(result.stdout.strip().splitlines()[-1]))
+
+
+def test_loading_config_imports_no_pulumi() -> None:
+    """Config errors answer before Pulumi and the providers load (seconds of imports)."""
+    code = (
+        "from infra.config.load import load_config; from infra.config.keys import KEYS;"
+        "list(KEYS); load_config('t', {'target': 'existing'})"
+    )
+    assert pulumi_modules_after(code) == []
 
 
 @pytest.mark.parametrize(
@@ -40,20 +45,8 @@ def test_config_groups_import_first_without_pulumi(module: str) -> None:
     """The groups next to what they configure import the shared package, which gathers them in
     ``StackConfig``: importing either side first (or the registry, the value types, the CLI)
     works, and pulls in no Pulumi."""
-    code = (
-        f"import sys, {module}; from infra.config.stack import StackConfig;"
-        "StackConfig(target='x');"
-        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(REPO_ROOT)},
-    )
-    assert result.stdout.strip() == "[]"
+    code = f"import {module}; from infra.config.stack import StackConfig; StackConfig(target='x')"
+    assert pulumi_modules_after(code) == []
 
 
 SHARED_CONFIG_BUDGET = 640

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Custom-resource schemas for tests/test_custom_resources.py (npm packages, pinned by the lockfile).
 SCHEMAS := tests/schemas/node_modules/.installed-$(shell cksum tests/schemas/package-lock.json | cut -d' ' -f1)
 
-.PHONY: plan test lint golden bench
+.PHONY: plan test lint golden bench rig rig-build rig-down
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,9 +33,36 @@ $(SCHEMAS): tests/schemas/package-lock.json
 	npm ci --prefix tests/schemas --no-audit --no-fund --loglevel=error
 	rm -f tests/schemas/node_modules/.installed-* && touch $(SCHEMAS)
 
-## Every test (unit, property, schema, golden, CLI).
+## Every test (unit, property, schema, golden, CLI), and the rig's real-engine tests when the
+## rig is built (`make rig-build`); without it they are skipped with the reason.
 test: $(STAMP) $(SCHEMAS) $(CHECKOV)
 	$(PYTHON) -m pytest
+
+# The policy pack's own virtualenv, as `pulumi preview --policy-pack policy` expects it
+# (PulumiPolicy.yaml); the rig's language host does not install packages.
+POLICY_VENV := policy/venv/.installed-$(shell cksum policy/requirements.txt | cut -d' ' -f1)
+
+$(POLICY_VENV): policy/requirements.txt
+	python3 -m venv policy/venv
+	policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	rm -f policy/venv/.installed-* && touch $(POLICY_VENV)
+
+## The rig (tests/rig/): real Pulumi CLI, provider and Kubernetes control plane built from their
+## Go modules (cold: tens of minutes; warm: seconds), and the charts as local archives.
+rig-build: $(STAMP) $(POLICY_VENV)
+	$(PYTHON) -m tests.rig.build
+	$(PYTHON) -m tests.rig.charts .rig/charts
+
+## Starts the rig's control plane and prints the environment for the real CLI against it.
+rig: rig-build
+	$(PYTHON) -m tests.rig.cluster up
+	@echo "# To run the real CLI against the rig:  eval \"\$$(make -s rig-env)\""
+
+rig-env: $(STAMP)
+	@$(PYTHON) -m tests.rig.cluster env
+
+rig-down: $(STAMP)
+	$(PYTHON) -m tests.rig.cluster down
 
 ## Linter and type checker over infra/ (the program and the CLI), tests and benchmarks.
 lint: $(STAMP)

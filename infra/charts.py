@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -34,8 +35,46 @@ ENVOY_GATEWAY_CRDS = Chart("oci://docker.io/envoyproxy/gateway-crds-helm", None)
 PACHYDERM = Chart("pachyderm", "https://helm.pachyderm.com")
 CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler")
 
+
+def archive_name(chart: Chart, version: str) -> str:
+    """The file a chart archive folder holds for ``chart`` at ``version``: the chart's own name
+    (the last part of an ``oci://`` reference) and the version as pinned, as ``helm package``
+    names it (``cert-manager-v1.21.2.tgz``, ``pachyderm-2.12.2.tgz``)."""
+    return f"{chart.name.rsplit('/', 1)[-1]}-{version}.tgz"
+
+
+_archives: Path | None = None
+"""The ``chartArchives`` folder of the stack being built; None: the public repositories."""
+
+
+def use_archives(folder: str) -> None:
+    """Takes every chart from ``folder`` (the validated ``chartArchives`` key) from now on, or
+    from the public repositories when it is empty. ``infra.program.build`` calls it once per
+    program, before any release is declared."""
+    global _archives
+    _archives = Path(folder) if folder else None
+
+
+class MissingArchiveError(Exception):
+    """``chartArchives`` is set but lacks a chart this stack installs."""
+
+
 RELEASE_TIMEOUT_S = 900
 """Per-operation wait; pulling the MLDM/MLDE images on a fresh node takes minutes."""
+
+
+def _source(chart: Chart, version: str) -> tuple[str, str | None, str | None]:
+    """(chart reference, version, repository) for helm: the public repository, or the archive in
+    ``chartArchives`` (which carries its version; helm refuses a version beside a file path)."""
+    if _archives is None:
+        return chart.name, version, chart.repo
+    archive = _archives / archive_name(chart, version)
+    if not archive.is_file():
+        raise MissingArchiveError(
+            f"chartArchives: {_archives} has no {archive.name} (chart {chart.name} at "
+            f"{version}); add it, or unset chartArchives to use {chart.repo or chart.name}"
+        )
+    return str(archive), None, None
 
 
 def release(
@@ -57,12 +96,14 @@ def release(
     rest of the platform refers to those names. ``allow_null_values`` lets a ``None`` value
     delete a chart default instead of being dropped.
     """
+    chart_ref, chart_version, repo = _source(chart, version)
+    repository = k8s.helm.v3.RepositoryOptsArgs(repo=repo) if repo else None
     return k8s.helm.v3.Release(
         resource_name,
         name=release_name,
-        chart=chart.name,
-        version=version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
+        chart=chart_ref,
+        version=chart_version,
+        repository_opts=repository,
         namespace=namespace,
         create_namespace=create_namespace,
         values=dict(values),
@@ -72,4 +113,44 @@ def release(
         max_history=10,
         allow_null_values=allow_null_values or None,
         opts=opts,
+    )
+
+
+def applied(
+    resource_name: str,
+    *,
+    chart: Chart,
+    version: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    labels: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v4.Chart:
+    """A chart rendered by the provider and applied object by object (server-side apply), with
+    no Helm release record. For charts whose record cannot be stored: Helm keeps each release
+    in a Secret, which the API server caps at 1 MiB, and a chart whose templates are larger
+    than that cannot be installed as a release at all (Envoy Gateway's CRD chart, about 4 MB of
+    CRDs: envoyproxy/gateway#6105; upstream's own advice is `helm template | kubectl apply
+    --server-side`). Each object becomes a resource of the stack, so updates and deletes are
+    Pulumi's, and each carries ``labels`` (the stack's labels, as every object we declare does:
+    leak queries and the policy pack find them by these)."""
+    chart_ref, chart_version, repo = _source(chart, version)
+
+    def label(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_.startswith("kubernetes:helm.sh/"):
+            return None
+        props = dict(args.props)
+        metadata = dict(props.get("metadata") or {})
+        metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
+        props["metadata"] = metadata
+        return pulumi.ResourceTransformResult(props, args.opts)
+
+    return k8s.helm.v4.Chart(
+        resource_name,
+        chart=chart_ref,
+        version=chart_version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repo) if repo else None,
+        namespace=namespace,
+        values=dict(values),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[label])),
     )

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from infra import charts
 from infra.config.keys import misplaced_key
 from infra.config.load import load_config
 from infra.config.problems import ConfigError
@@ -26,6 +27,7 @@ from infra.targets import TARGETS
 
 def build(stack: str, config: StackConfig) -> TargetContract:
     """Registers every resource of the stack. ``config`` must already be validated."""
+    charts.use_archives(config.charts.archives)
     naming = Naming.for_stack(stack, config)
     contract = TARGETS[config.target].build(naming, config)
     export_target(contract, naming)
@@ -74,4 +76,7 @@ def run() -> None:
         raise pulumi.RunError(str(error)) from None
     for warning in config.warnings:
         pulumi.warn(warning.render())
-    build(stack, config)
+    try:
+        build(stack, config)
+    except charts.MissingArchiveError as error:
+        raise pulumi.RunError(str(error)) from None

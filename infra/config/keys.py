@@ -18,7 +18,7 @@ from infra.config.stack import StackConfig
 from infra.config.types import PROJECT
 from infra.targets import TARGETS
 
-GROUP_PREFIX = {"cluster": "kube", "shared_fs": "sharedFs"}
+GROUP_PREFIX = {"cluster": "kube", "shared_fs": "sharedFs", "charts": "chart"}
 """Key prefixes that differ from the group's field name (``kubeconfig`` reads better than
 ``clusterKubeconfig``)."""
 

@@ -7,13 +7,14 @@ Imports only pydantic and the shared config package (no Pulumi), so config error
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
 from infra import versions
-from infra.config.problems import MISSING, Problem, fail, ignored, set_fix, warning
+from infra.config.problems import MISSING, Problem, fail, ignored, rm_fix, set_fix, warning
 from infra.config.types import Model
 from infra.values import ChartVersion, PinnedImage, Quantity, SourceRanges, split_list
 
@@ -273,6 +274,45 @@ class GatewayConfig(Model):
     )
 
 
+_KSERVE_RENAMED_IN = (0, 17)
+"""KServe 0.17 renamed the resources chart (kserve -> kserve-resources) and the modes
+(Serverless -> Knative, RawDeployment -> Standard)."""
+
+
+def kserve_renamed(version: str) -> bool:
+    """Whether KServe ``version`` uses the names of 0.17 and later."""
+    major, minor, *_ = version.removeprefix("v").split(".")
+    return (int(major), int(minor)) >= _KSERVE_RENAMED_IN
+
+
+def kserve_resources_chart(version: str) -> str:
+    """The name KServe's resources chart has at ``version``."""
+    return "kserve-resources" if kserve_renamed(version) else "kserve"
+
+
+def _archive_folder(value: str) -> str:
+    if value and not value.startswith("/"):
+        raise fail(
+            "is not an absolute path",
+            "empty (charts come from their public repositories) or the absolute path of a folder "
+            "of chart archives named NAME-VERSION.tgz",
+            "give the folder's absolute path",
+        )
+    return value.rstrip("/") or value
+
+
+class ChartsConfig(Model):
+    """Where Helm charts come from: their public repositories, or a local folder of archives
+    (air-gapped clusters, and the rig in tests/rig/, which has no internet)."""
+
+    archives: Annotated[str, AfterValidator(_archive_folder)] = Field(
+        "",
+        description="Absolute path of a folder holding every chart the stack installs as "
+        "NAME-VERSION.tgz (e.g. cert-manager-v1.21.2.tgz, gateway-helm-v1.9.0.tgz), used instead "
+        "of the public chart repositories. Empty: the public repositories.",
+    )
+
+
 class TlsConfig(Model):
     """TLS on the gateway: every user-facing host is served over HTTPS."""
 
@@ -359,6 +399,7 @@ class PlatformGroups(Model):
     tls: TlsConfig = Field(default_factory=TlsConfig)
     mldm: MldmConfig = Field(default_factory=MldmConfig)
     mlde: MldeConfig = Field(default_factory=MldeConfig)
+    charts: ChartsConfig = Field(default_factory=ChartsConfig)
 
 
 def serverless_needs_istio(ctx: RuleContext[Any]) -> list[Problem]:
@@ -439,6 +480,62 @@ def _pins_in_use(ctx: RuleContext[Any]) -> dict[str, str]:
         in_use["knativeServingVersion"] = config.knative.serving_version
         in_use["knativeNetIstioVersion"] = config.knative.net_istio_version
     return in_use
+
+
+def _charts_in_use(ctx: RuleContext[Any]) -> list[tuple[str, str, str]]:
+    """(config key, chart name, version) of each chart the platform installs; the names are the
+    archives' (``infra.charts.archive_name``). Target charts (the AWS autoscaler) are checked
+    when their release is declared."""
+    names = {
+        "mldmChartVersion": ("pachyderm",),
+        "kserveChartVersion": (
+            "kserve-crd",
+            kserve_resources_chart(ctx.config.kserve.chart_version),
+        ),
+        "certManagerChartVersion": ("cert-manager",),
+        "gatewayChartVersion": ("gateway-crds-helm", "gateway-helm"),
+        "istioChartVersion": ("base", "istiod", "gateway"),
+    }
+    return [
+        (key, name, version)
+        for key, version in _pins_in_use(ctx).items()
+        for name in names.get(key, ())
+    ]
+
+
+def chart_archives_complete(ctx: RuleContext[Any]) -> list[Problem]:
+    """A ``chartArchives`` folder must hold every chart the stack installs, checked before
+    anything is registered (a missing archive found mid-``up`` leaves a half-made stack)."""
+    folder = ctx.config.charts.archives
+    if not folder:
+        return []
+    if not os.path.isdir(folder):
+        return [
+            Problem(
+                "chartArchives",
+                folder,
+                "is not a folder on this machine",
+                "a folder of chart archives named NAME-VERSION.tgz",
+                "create it (the rig: `make rig`), or " + rm_fix(ctx.stack, "chartArchives"),
+            )
+        ]
+    missing = [
+        (key, f"{name}-{version}.tgz")
+        for key, name, version in _charts_in_use(ctx)
+        if not os.path.isfile(os.path.join(folder, f"{name}-{version}.tgz"))
+    ]
+    if not missing:
+        return []
+    return [
+        Problem(
+            "chartArchives",
+            folder,
+            f"lacks {', '.join(f'{file} ({key})' for key, file in missing)}",
+            "a folder holding every chart the stack installs, as NAME-VERSION.tgz",
+            "add the archives (`helm pull` them where the internet is reachable), or "
+            + rm_fix(ctx.stack, "chartArchives"),
+        )
+    ]
 
 
 def pins_support_kubernetes(ctx: RuleContext[Any]) -> list[Problem]:
@@ -620,5 +717,6 @@ RULES: tuple[Rule, ...] = (
     servers_match_clients,
     acme_needs_a_contact_and_a_domain,
     plaintext_needs_acknowledgement,
+    chart_archives_complete,
 )
 """The platform's rules, run on every stack."""

@@ -124,7 +124,7 @@ def listeners(args: GatewayArgs) -> list[dict[str, Any]]:
 class Gateway(pulumi.ComponentResource):
     """Envoy Gateway, its GatewayClass and proxy settings, the Gateway, and the redirect."""
 
-    crds: k8s.helm.v3.Release
+    crds: k8s.helm.v4.Chart
     release: k8s.helm.v3.Release
     namespace: k8s.core.v1.Namespace
     gateway: k8s.apiextensions.CustomResource
@@ -135,16 +135,17 @@ class Gateway(pulumi.ComponentResource):
         super().__init__("pdk:platform:Gateway", name, None, opts)
         naming = args.naming
         labels = {"app.kubernetes.io/component": "gateway"}
-        # The CRDs in their own release (Envoy Gateway's CRD chart, same version): the Gateway
-        # API's standard channel only (v1.6.1 at v1.9.0), where the controller chart would
-        # bundle the experimental one. Helm upgrades CRDs in a chart's templates, so a chart
-        # bump moves them.
-        self.crds = charts.release(
+        # The CRDs from Envoy Gateway's CRD chart (same version): the Gateway API's standard
+        # channel only (v1.6.1 at v1.9.0), where the controller chart would bundle the
+        # experimental one. Applied as objects, not as a release: the chart is too large for a
+        # Helm release record (found by the rig's real API server; see charts.applied). A
+        # chart bump moves the CRDs, since each is a resource of the stack.
+        self.crds = charts.applied(
             f"{name}-crds",
             chart=charts.ENVOY_GATEWAY_CRDS,
             version=args.chart_version,
-            release_name="envoy-gateway-crds",
             namespace=NAMESPACE,
+            labels={**naming.labels, **labels},
             values={
                 "crds": {
                     "gatewayAPI": {"enabled": True, "channel": "standard"},

@@ -11,31 +11,22 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import charts, versions
+from infra.platform.config import kserve_renamed, kserve_resources_chart
 
 NAMESPACE = "kserve"
 HOST_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
 """Knative names routes <name>.<namespace>.<domain>; RawDeployment uses the same template, so a
 model's Host header does not depend on the mode."""
-_RENAMED_IN = (0, 17)
-"""KServe 0.17 renamed the resources chart (kserve -> kserve-resources) and the modes
-(Serverless -> Knative, RawDeployment -> Standard)."""
-
-
-def _version(text: str) -> tuple[int, int]:
-    major, minor, *_ = text.removeprefix("v").split(".")
-    return int(major), int(minor)
 
 
 def chart_for(version: str) -> charts.Chart:
     """The resources chart under the name it has at ``version``."""
-    if _version(version) >= _RENAMED_IN:
-        return charts.Chart("oci://ghcr.io/kserve/charts/kserve-resources", None)
-    return charts.Chart("oci://ghcr.io/kserve/charts/kserve", None)
+    return charts.Chart(f"oci://ghcr.io/kserve/charts/{kserve_resources_chart(version)}", None)
 
 
 def mode_value(version: str, mode: Literal["Serverless", "RawDeployment"]) -> str:
     """The deployment mode as the controller at ``version`` names it."""
-    if _version(version) >= _RENAMED_IN:
+    if kserve_renamed(version):
         return {"Serverless": "Knative", "RawDeployment": "Standard"}[mode]
     return mode
 

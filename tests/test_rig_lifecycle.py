@@ -81,7 +81,10 @@ def test_preview_creates_what_the_offline_plan_lists(rig: Any) -> None:
         if step["op"] == "create" and step["urn"].split("::")[-2] != "pulumi:pulumi:Stack"
     }
     offline = {(r["type"], r["name"]) for r in plan(STACK).resources}
-    assert real == offline
+    assert offline <= real, offline - real
+    # The only extras: the objects the provider renders from a chart (charts.applied), which
+    # the mock engine cannot render.
+    assert all(name.startswith("gateway-crds:") for _, name in real - offline), real - offline
 
 
 def test_up_completes(rig: Any) -> None:

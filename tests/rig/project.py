@@ -87,7 +87,9 @@ def pulumi(work: Path, *args: str, timeout: float = 900) -> Result:
         text=True,
         timeout=timeout,
     )
-    return Result(tuple(args), done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+    return Result(
+        tuple(args), done.returncode, done.stdout, done.stderr, time.monotonic() - started
+    )
 
 
 def ensure_stack(work: Path, stack: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -140,7 +140,7 @@ def applied(
         if args.type_.startswith("kubernetes:helm.sh/"):
             return None
         props = dict(args.props)
-        metadata = dict(props.get("metadata") or {})
+        metadata: dict[str, Any] = dict(cast(Mapping[str, Any], props.get("metadata") or {}))
         metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
         props["metadata"] = metadata
         return pulumi.ResourceTransformResult(props, args.opts)

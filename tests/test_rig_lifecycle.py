@@ -124,12 +124,9 @@ def test_second_up_changes_nothing(rig: Any) -> None:
 def test_policy_pack_runs_in_a_real_preview(rig: Any) -> None:
     from tests.rig.project import ROOT
 
-    result = _run(rig, "preview", "--policy-pack", str(ROOT / "policy"), "--json").check()
-    document = json.loads(result.stdout)
-    assert not document.get("diagnostics", []) or all(
-        d.get("severity") != "error" for d in document["diagnostics"]
-    )
-    assert re.search(r"pdk", json.dumps(document.get("policyPacks", {})) or "pdk")
+    # Exit 0: no mandatory rule of the pack was violated (a violation fails the preview).
+    result = _run(rig, "preview", "--policy-pack", str(ROOT / "policy")).check()
+    assert "pdk-deployer@" in result.stdout, result.stdout[-2000:]
 
 
 @pytest.mark.xfail(

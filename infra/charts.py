@@ -16,6 +16,8 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.values import chart_archive
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -37,10 +39,8 @@ CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "https://kubernetes.github.io/a
 
 
 def archive_name(chart: Chart, version: str) -> str:
-    """The file a chart archive folder holds for ``chart`` at ``version``: the chart's own name
-    (the last part of an ``oci://`` reference) and the version as pinned, as ``helm package``
-    names it (``cert-manager-v1.21.2.tgz``, ``pachyderm-2.12.2.tgz``)."""
-    return f"{chart.name.rsplit('/', 1)[-1]}-{version}.tgz"
+    """The file a chart archive folder holds for ``chart`` at ``version``."""
+    return chart_archive(chart.name, version)
 
 
 _archives: Path | None = None

@@ -90,6 +90,13 @@ def source_ranges(value: str) -> str:
     return ",".join(ranges)
 
 
+def chart_archive(chart: str, version: str) -> str:
+    """The file a ``chartArchives`` folder holds for ``chart`` (a name or an ``oci://``
+    reference, whose last part is the name) at ``version`` as pinned, as ``helm package`` names
+    it: ``cert-manager-v1.21.2.tgz``, ``pachyderm-2.12.2.tgz``."""
+    return f"{chart.rstrip('/').rsplit('/', 1)[-1]}-{version}.tgz"
+
+
 def split_list(value: str) -> list[str]:
     """A comma-separated config value as its non-empty, stripped items."""
     return [part.strip() for part in value.split(",") if part.strip()]

@@ -16,7 +16,14 @@ from pydantic import AfterValidator, Field
 from infra import versions
 from infra.config.problems import MISSING, Problem, fail, ignored, rm_fix, set_fix, warning
 from infra.config.types import Model
-from infra.values import ChartVersion, PinnedImage, Quantity, SourceRanges, split_list
+from infra.values import (
+    ChartVersion,
+    PinnedImage,
+    Quantity,
+    SourceRanges,
+    chart_archive,
+    split_list,
+)
 
 if TYPE_CHECKING:
     from infra.config.rules import Rule, RuleContext
@@ -519,10 +526,9 @@ def chart_archives_complete(ctx: RuleContext[Any]) -> list[Problem]:
                 "create it (the rig: `make rig`), or " + rm_fix(ctx.stack, "chartArchives"),
             )
         ]
+    wanted = [(key, chart_archive(name, version)) for key, name, version in _charts_in_use(ctx)]
     missing = [
-        (key, f"{name}-{version}.tgz")
-        for key, name, version in _charts_in_use(ctx)
-        if not os.path.isfile(os.path.join(folder, f"{name}-{version}.tgz"))
+        (key, file) for key, file in wanted if not os.path.isfile(os.path.join(folder, file))
     ]
     if not missing:
         return []

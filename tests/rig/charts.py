@@ -108,7 +108,9 @@ def archive_file_name(chart_ref: str, version: str) -> str:
     """The archive file for a chart reference the program installs (``infra.charts.Chart.name``:
     ``cert-manager``, or ``oci://docker.io/envoyproxy/gateway-helm``) at ``version``: the last part
     of the reference and the version as pinned, as ``helm package`` names it."""
-    return f"{chart_ref.rstrip('/').rsplit('/', 1)[-1]}-{version}.tgz"
+    from infra.values import chart_archive
+
+    return chart_archive(chart_ref, version)
 
 
 # --- Release-time edits, one per upstream -------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from infra.config.keys import KEYS
@@ -405,3 +407,16 @@ def test_misplaced_namespace_is_named_as_the_cause() -> None:
         "'pdk-deployer', so Pulumi would not pass it to the program. Allowed: "
         "pdk-deployer:target. Fix: rename the key in the stack file to pdk-deployer:target."
     ]
+
+
+def test_chart_archives_must_be_an_absolute_path() -> None:
+    message = only_problem({**BASE, "chartArchives": "charts"})
+    assert "pdk-deployer:chartArchives = 'charts': is not an absolute path" in message
+
+
+def test_chart_archives_must_hold_every_chart_the_stack_installs(tmp_path: Path) -> None:
+    """Checked before anything is registered, naming each missing archive and its pin."""
+    (tmp_path / "cert-manager-v1.21.2.tgz").write_bytes(b"")
+    message = only_problem({**BASE, "chartArchives": str(tmp_path)})
+    assert "lacks pachyderm-2.12.2.tgz (mldmChartVersion)" in message
+    assert "cert-manager-v1.21.2.tgz" not in message.split("lacks", 1)[1].split("Allowed")[0]

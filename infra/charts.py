@@ -77,6 +77,22 @@ def _source(chart: Chart, version: str) -> tuple[str, str | None, str | None]:
     return str(archive), None, None
 
 
+def namespace(
+    resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Namespace:
+    """The namespace a component's charts install into, declared as a resource of the stack.
+
+    Helm never creates one for us (``release`` passes no ``create_namespace``): a namespace Helm
+    creates belongs to no release, so ``helm uninstall`` and ``pulumi destroy`` leave it behind
+    (found by the rig: cert-manager, envoy-gateway-system and kserve survived a destroy). Pass
+    the namespace in the release's ``depends_on`` so it is created first and deleted last."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
+        opts=opts,
+    )
+
+
 def release(
     resource_name: str,
     *,
@@ -86,7 +102,6 @@ def release(
     namespace: pulumi.Input[str],
     values: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
-    create_namespace: bool = True,
     allow_null_values: bool = False,
 ) -> k8s.helm.v3.Release:
     """A Helm release that Pulumi waits on until every resource it renders is ready.
@@ -94,7 +109,8 @@ def release(
     Failed upgrades clean up what they created, so a retry starts from the last good release.
     The release name is fixed (``release_name``): charts derive service names from it, and the
     rest of the platform refers to those names. ``allow_null_values`` lets a ``None`` value
-    delete a chart default instead of being dropped.
+    delete a chart default instead of being dropped. ``namespace`` must exist or be declared
+    by the caller (``namespace`` above): Helm is not asked to create it.
     """
     chart_ref, chart_version, repo = _source(chart, version)
     repository = k8s.helm.v3.RepositoryOptsArgs(repo=repo) if repo else None
@@ -105,7 +121,6 @@ def release(
         version=chart_version,
         repository_opts=repository,
         namespace=namespace,
-        create_namespace=create_namespace,
         values=dict(values),
         cleanup_on_fail=True,
         wait_for_jobs=True,

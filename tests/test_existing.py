@@ -27,7 +27,8 @@ def test_stateful_resources_are_protected_unless_ephemeral(
 
     ephemeral = load_config(stack, *read_stack(stack)).ephemeral
     stateful = [(r, m) for r, m in k8s_objects(snapshots[stack]) if m["kind"] in STATEFUL_KINDS]
-    assert len(stateful) == 6  # postgres, minio, and a volume + claim per shared namespace
+    # postgres, minio, MLDM etcd's claim, and a volume + claim per shared namespace
+    assert len(stateful) == 7
     for resource, manifest in stateful:
         assert resource["protect"] is (not ephemeral), resource["name"]
         if manifest["kind"] == "StatefulSet":

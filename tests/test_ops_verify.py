@@ -130,6 +130,19 @@ def _pod(name: str, namespace: str, phase: str, ready: bool) -> dict[str, Any]:
     }
 
 
+def test_charts_applied_as_objects_are_not_expected_to_have_a_release() -> None:
+    """A ``helm.sh/v4:Chart`` (Envoy Gateway's CRDs) keeps no release record: expecting one
+    made ``pdk verify`` fail every stack (found by the rig, where the record is really absent)."""
+    applied = {
+        "type": "kubernetes:helm.sh/v4:Chart",
+        "inputs": {"name": "gateway-crds", "namespace": "envoy-gateway-system"},
+    }
+    assert verify.expected_releases([*STATE, applied]) == {
+        ("default", "mldm"),
+        ("cert-manager", "cert-manager"),
+    }
+
+
 def test_pods_are_waited_for_until_ready() -> None:
     api = RecordedApi()
     pending = [

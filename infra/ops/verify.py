@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 from infra.ops.drain import namespaces_in_state
 
 GPU_RESOURCE = "nvidia.com/gpu"
-HELM_RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+"""The only resource type with a Helm release record. A ``helm.sh/v4:Chart`` (charts.applied)
+keeps none: its objects are resources of the stack, checked as such (pods Ready)."""
 INFERENCE_SERVICES = ("serving.kserve.io", "v1beta1", "inferenceservices")
 
 
@@ -210,7 +212,7 @@ def expected_releases(state: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]
     """(namespace, release) of every Helm release in the stack's state."""
     found = set()
     for resource in state:
-        if resource.get("type") in HELM_RELEASE_TYPES:
+        if resource.get("type") == HELM_RELEASE:
             inputs = resource.get("inputs") or {}
             outputs = resource.get("outputs") or {}
             name = outputs.get("name") or inputs.get("name")

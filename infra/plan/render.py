@@ -65,6 +65,10 @@ def key_properties(resource: dict[str, Any]) -> str:
         name = metadata.get("name") or "(auto-named)"
         namespace = metadata.get("namespace")
         parts.append(f"{namespace}/{name}" if namespace else str(name))
+    if resource["type"] == "kubernetes:helm.sh/v4:Chart":
+        parts.append(f"ns={inputs.get('namespace')}")
+        parts.append(f"chart={inputs.get('chart')}@{inputs.get('version')}")
+        return "  ".join(parts)
     if resource["type"] == "kubernetes:helm.sh/v3:Release":
         parts.append(f"{inputs.get('namespace')}/{inputs.get('name')}")
         parts.append(f"chart={inputs.get('chart')}@{inputs.get('version')}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -25,11 +25,17 @@ class CertManagerArgs:
     """Let ACME HTTP-01 solvers create Gateway API routes (needs the Gateway API CRDs)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What installs the Gateway API CRDs, with ``gateway_api``."""
+    keep_crds: bool = True
+    """Leave the CRDs (and so every Certificate in the cluster) on uninstall; False for
+    ephemeral stacks, whose destroy must leave nothing behind."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The stack's label set, for the namespace (the chart labels its own objects)."""
 
 
 class CertManager(pulumi.ComponentResource):
-    """cert-manager with its CRDs, installed and upgraded by the chart."""
+    """cert-manager with its CRDs, installed and upgraded by the chart, in its own namespace."""
 
+    namespace: k8s.core.v1.Namespace
     release: k8s.helm.v3.Release
 
     def __init__(
@@ -38,8 +44,9 @@ class CertManager(pulumi.ComponentResource):
         super().__init__("pdk:platform:CertManager", name, None, opts)
         values: dict[str, Any] = {
             # The chart owns the CRDs so upgrades move them with the controller; keep them
-            # on uninstall, since deleting a CRD deletes every certificate in the cluster.
-            "crds": {"enabled": True, "keep": True},
+            # on uninstall unless the stack is ephemeral, since deleting a CRD deletes every
+            # certificate in the cluster.
+            "crds": {"enabled": True, "keep": args.keep_crds},
             "resources": resources("cert-manager", args.size).values(),
             "webhook": {"resources": resources("cert-manager-webhook", args.size).values()},
             "cainjector": {"resources": resources("cert-manager-cainjector", args.size).values()},
@@ -53,6 +60,9 @@ class CertManager(pulumi.ComponentResource):
                 "kind": "ControllerConfiguration",
                 "enableGatewayAPI": True,
             }
+        self.namespace = charts.namespace(
+            f"{name}-namespace", NAMESPACE, args.labels, pulumi.ResourceOptions(parent=self)
+        )
         self.release = charts.release(
             f"{name}-release",
             chart=charts.CERT_MANAGER,
@@ -60,6 +70,6 @@ class CertManager(pulumi.ComponentResource):
             release_name="cert-manager",
             namespace=NAMESPACE,
             values=values,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *args.depends_on]),
         )
         self.register_outputs({"release": self.release.name})

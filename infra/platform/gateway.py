@@ -125,6 +125,7 @@ class Gateway(pulumi.ComponentResource):
     """Envoy Gateway, its GatewayClass and proxy settings, the Gateway, and the redirect."""
 
     crds: k8s.helm.v4.Chart
+    controller_namespace: k8s.core.v1.Namespace
     release: k8s.helm.v3.Release
     namespace: k8s.core.v1.Namespace
     gateway: k8s.apiextensions.CustomResource
@@ -154,14 +155,30 @@ class Gateway(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.controller_namespace = charts.namespace(
+            f"{name}-controller-namespace",
+            NAMESPACE,
+            {**naming.labels, **labels},
+            pulumi.ResourceOptions(parent=self),
+        )
         self.release = charts.release(
             f"{name}-release",
             chart=charts.ENVOY_GATEWAY,
             version=args.chart_version,
             release_name="envoy-gateway",
             namespace=NAMESPACE,
-            values={"crds": {"enabled": False}, **args.controller_values},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
+            values={
+                "crds": {"enabled": False},
+                # The topology injector is a mutating webhook that copies node zone labels onto
+                # proxy pods, for zone-aware routing the edge does not use. Its webhook and
+                # the certgen ClusterRole it needs are Helm hooks, which `helm uninstall` (and
+                # so `pulumi destroy`) never deletes (found by the rig).
+                "topologyInjector": {"enabled": False},
+                **args.controller_values,
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.crds, self.controller_namespace]
+            ),
         )
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

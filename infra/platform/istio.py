@@ -3,7 +3,8 @@ inside the cluster; the edge gateway (``gateway.py``) hands it every model host.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -26,11 +27,14 @@ class IstioArgs:
     """Version of the base, istiod and gateway charts (always the same)."""
     size: Size = "standard"
     """``platformSize``: requests and limits of istiod and the gateway."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The stack's label set, for the namespace (the charts label their own objects)."""
 
 
 class Istio(pulumi.ComponentResource):
     """Istio in three releases, each waiting for the one before: CRDs, control plane, gateway."""
 
+    namespace: k8s.core.v1.Namespace
     base: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
     gateway: k8s.helm.v3.Release
@@ -38,6 +42,9 @@ class Istio(pulumi.ComponentResource):
     def __init__(self, name: str, args: IstioArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("pdk:platform:Istio", name, None, opts)
         version = args.chart_version
+        self.namespace = charts.namespace(
+            f"{name}-namespace", NAMESPACE, args.labels, pulumi.ResourceOptions(parent=self)
+        )
         self.base = charts.release(
             f"{name}-base",
             chart=charts.ISTIO_BASE,
@@ -45,7 +52,7 @@ class Istio(pulumi.ComponentResource):
             release_name="istio-base",
             namespace=NAMESPACE,
             values={"defaultRevision": "default"},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         self.istiod = charts.release(
             f"{name}-istiod",

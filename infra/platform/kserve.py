@@ -116,13 +116,17 @@ class KServe(pulumi.ComponentResource):
     pinned in the version matrix, instead.
     """
 
+    namespace: k8s.core.v1.Namespace
     crds: k8s.helm.v3.Release
     controller: k8s.helm.v3.Release
     runtime: k8s.apiextensions.CustomResource
 
     def __init__(self, name: str, args: KServeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("pdk:platform:KServe", name, None, opts)
-        prerequisites = list(args.prerequisites)
+        self.namespace = charts.namespace(
+            f"{name}-namespace", NAMESPACE, args.labels, pulumi.ResourceOptions(parent=self)
+        )
+        prerequisites = [self.namespace, *args.prerequisites]
         self.crds = charts.release(
             f"{name}-crds",
             chart=charts.KSERVE_CRD,

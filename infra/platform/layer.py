@@ -163,6 +163,8 @@ class Platform(pulumi.ComponentResource):
                 gateway_api=acme,
                 # The ACME solver's routes need the Gateway API CRDs at start-up.
                 depends_on=[gateway.release] if acme else [],
+                keep_crds=not naming.ephemeral,
+                labels=naming.labels,
             ),
             opts=child,
         )
@@ -180,7 +182,8 @@ class Platform(pulumi.ComponentResource):
                     acme_server=config.tls.acme_server,
                     gateway_name=GATEWAY_NAME,
                     http_listener=HTTP_LISTENER,
-                    cert_manager=[cert_manager.release],
+                    # The CA's Secret lives in cert-manager's namespace.
+                    cert_manager=[cert_manager.release, cert_manager.namespace],
                     namespace_ready=[gateway.namespace],
                 ),
                 opts=child,
@@ -190,7 +193,9 @@ class Platform(pulumi.ComponentResource):
         if config.istio.enabled:
             istio = Istio(
                 "istio",
-                IstioArgs(chart_version=config.istio.chart_version, size=size),
+                IstioArgs(
+                    chart_version=config.istio.chart_version, size=size, labels=naming.labels
+                ),
                 opts=child,
             )
             if serverless:
@@ -222,7 +227,7 @@ class Platform(pulumi.ComponentResource):
                         hostnames=[models_host(domain, MODELS_NAMESPACE)],
                         backend=ISTIO_GATEWAY_ENDPOINT,
                         long_lived=False,
-                        depends_on=[gateway.gateway, istio.gateway],
+                        depends_on=[gateway.gateway, istio.gateway, istio.namespace],
                     ),
                     child,
                 )

@@ -17,6 +17,8 @@ from infra.platform.values import (
     AUTH_SECRET,
     CONSOLE_AUTH_SECRET,
     CONSOLE_OAUTH_KEY,
+    ETCD_CLAIM,
+    ETCD_STORAGE_SIZE,
     NAMESPACE,
     PACHD_OAUTH_KEY,
     POSTGRES_SECRET_KEY,
@@ -136,13 +138,29 @@ class Mldm(pulumi.ComponentResource):
             )
             for namespace in contract.shared_fs.namespaces
         ]
+        # etcd's volume, declared so that `pulumi destroy` deletes it (protected unless the
+        # stack is ephemeral, like every volume); the chart's StatefulSet adopts it by name.
+        etcd_claim = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-etcd-storage",
+            metadata=naming.metadata(
+                ETCD_CLAIM, NAMESPACE, {"app": "etcd", "suite": "pachyderm", **labels}
+            ),
+            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadWriteOnce"],
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                    requests={"storage": ETCD_STORAGE_SIZE}
+                ),
+            ),
+            opts=naming.stateful(
+                pulumi.ResourceOptions(parent=self, depends_on=list(contract.ready))
+            ),
+        )
         self.release = charts.release(
             f"{name}-release",
             chart=charts.PACHYDERM,
             version=args.chart_version,
             release_name=RELEASE,
             namespace=NAMESPACE,
-            create_namespace=False,
             values=pachyderm_values(
                 contract,
                 args.mlde,
@@ -159,6 +177,7 @@ class Mldm(pulumi.ComponentResource):
                     postgres_secret,
                     auth_secret,
                     console_secret,
+                    etcd_claim,
                     *task_accounts,
                     *contract.namespaces.values(),
                 ],

@@ -32,6 +32,12 @@ from infra.platform.endpoints import Endpoint, host_and_port
 from infra.sizing import Size, resources
 
 RELEASE = "pachyderm"
+ETCD_CLAIM = "etcd-storage-etcd-0"
+"""The claim of MLDM's etcd (the chart's one-replica StatefulSet ``etcd``, claim template
+``etcd-storage``). The platform declares it (``infra.platform.mldm``) and the StatefulSet adopts
+it by name: a claim made from a template outlives the StatefulSet, so a destroy left it behind."""
+ETCD_STORAGE_SIZE = "10Gi"
+"""The chart's default ``etcd.storageSize``, set explicitly so the claim we declare matches."""
 """Release name; the chart derives the MLDE service names from it."""
 NAMESPACE = "default"
 MLDM_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT = (
@@ -273,7 +279,7 @@ def pachyderm_values(
             "resources": _sized(size, "pachd"),
         },
         "pachw": {"resources": _sized(size, "pachw")},
-        "etcd": {"resources": _sized(size, "etcd")},
+        "etcd": {"resources": _sized(size, "etcd"), "storageSize": ETCD_STORAGE_SIZE},
         "pgbouncer": {"resources": _sized(size, "pg-bouncer")},
         "console": {"resources": _sized(size, "mldm-console")},
         # Users reach MLDM through the platform's own Service in front of the proxy, which

@@ -7,6 +7,7 @@ archives are made or found up to date.
 
 from __future__ import annotations
 
+import fcntl
 import os
 
 from tests.rig import cluster
@@ -26,9 +27,14 @@ def unavailable() -> str | None:
         return f"the rig's plugins are missing from {cluster.PLUGINS}: {', '.join(absent)}"
     from tests.rig import charts
 
-    try:
-        charts.build_archives(CHARTS, RIG / "go" / "mod")
-        cluster.start(log=lambda _line: None)
-    except (cluster.RigError, charts.ChartBuildError) as error:
-        return f"the rig cannot start: {error}"
+    # pytest-xdist runs test files in parallel: one process at a time writes the archives and
+    # starts the control plane, the others then find both ready.
+    RIG.mkdir(parents=True, exist_ok=True)
+    with open(RIG / "session.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            charts.build_archives(CHARTS, RIG / "go" / "mod")
+            cluster.start(log=lambda _line: None)
+        except (cluster.RigError, charts.ChartBuildError) as error:
+            return f"the rig cannot start: {error}"
     return None

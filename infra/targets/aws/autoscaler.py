@@ -101,7 +101,6 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             version=args.chart_version,
             release_name="cluster-autoscaler",
             namespace=ACCOUNT.namespace,
-            create_namespace=False,
             values={
                 "cloudProvider": "aws",
                 "awsRegion": args.region,

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from rich.console import Console
 
-from infra.ops.drain import drain, namespaces_in_state
+from infra.ops.drain import drain, namespaces_in_state, wait_for_volumes
 from infra.ops.leaks import LeakQuery
 from infra.targets.existing.leaks import find_leaks
 from tests.kube_fake import RecordedApi, listing, not_found
@@ -117,6 +117,14 @@ def test_drain_deletes_what_makes_cloud_resources_and_waits_for_it() -> None:
     console = Console(record=True, width=200)
     with api.serve() as client:
         result = drain(client, {"default", "models"}, console, poll=5, sleep=slept.append)
+        # Claims are only asked to go before destroy (a mounted claim waits for its pod):
+        # nothing has read them or their volumes' state yet beyond classifying the volumes.
+        assert not any(
+            "GET /api/v1/namespaces/default/persistentvolumeclaims" in r for r in api.requests
+        )
+        assert api.requests.count("GET /api/v1/persistentvolumes/pvc-1") == 1
+        assert slept == [5, 5]  # the LB Service's finalizer, twice
+        assert wait_for_volumes(result, console, poll=7, sleep=slept.append) == []
     assert result.deleted == [
         "Service default/mldm-proxy",
         "Gateway models/edge",
@@ -126,7 +134,7 @@ def test_drain_deletes_what_makes_cloud_resources_and_waits_for_it() -> None:
     ]
     assert result.pending == []
     assert result.retained == ["PersistentVolume pvc-2"]
-    assert slept == [5, 5]
+    assert slept == [5, 5, 7]  # then the dynamic volume, until its disk is gone
     deletes = [r for r in api.requests if r.startswith("DELETE")]
     assert not any("team-x" in r or "postgres" in r for r in deletes)
     # The wait asked for the LB Service and the dynamic volume until both answered 404.

@@ -77,6 +77,7 @@ def take_down(
     console.print(f"[bold]1/4 drain[/] {name}: objects that make cloud resources outside state")
     namespaces = drain.namespaces_in_state(state)
     api = None
+    drained: drain.DrainResult | None = None
     if namespaces:
         try:
             api = kube.api_client(outputs, config)
@@ -97,6 +98,17 @@ def take_down(
         console.print(f"[red]destroy failed:[/] {backend.cli_message(error)}")
         console.print(f"stack '{name}' is kept; rerun `pdk ci down -s {name}` to retry")
         return DownResult(name, destroyed=False, removed=False, report=None)
+
+    if drained is not None and drained.volumes:
+        console.print("  waiting for the deleted claims and their volumes to go")
+        try:
+            for line in drain.wait_for_volumes(drained, console):
+                console.print(f"[yellow]still there after the wait:[/] {line}")
+        except Exception as error:  # a cloud target's cluster went with the stack
+            console.print(
+                f"[yellow]cannot see the claims any more[/] ({error}); the leak check looks "
+                "for their disks"
+            )
 
     console.print(f"[bold]3/4 leak check[/] deployment id {deployment_id} ({target})")
     query = LeakQuery(deployment_id, _plain_config(config), state, kube=api)

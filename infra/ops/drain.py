@@ -5,6 +5,12 @@ none of those is in Pulumi's state. Once the cluster is destroyed nothing delete
 go first, while the controllers still run, and we wait until they are really gone (a Service
 keeps its load-balancer finalizer until the cloud LB is deleted; a dynamically provisioned PV
 disappears once its disk is). Only namespaces the stack deployed into are touched.
+
+Claims are the exception to waiting first: a claim a pod still mounts keeps its
+``kubernetes.io/pvc-protection`` finalizer until that pod is gone, and the pods go with
+``destroy``. So ``drain`` asks for the claims' deletion and ``wait_for_volumes`` waits for them
+and their disks after ``destroy`` (found by the rig, where waiting first hung for the whole
+timeout on MLDM's etcd claim).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ class DrainResult:
     """What was still there when the wait ran out."""
     retained: list[str] = field(default_factory=list)
     """PVs whose reclaim policy keeps the disk: the leak report will list those disks."""
+    volumes: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    """Claims asked to go, and the dynamic volumes behind them: ``wait_for_volumes`` waits for
+    them after ``destroy`` has removed the pods that hold them."""
 
 
 def namespaces_in_state(state: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -118,7 +127,7 @@ def drain(
         volume = claim.spec.volume_name
         core.delete_namespaced_persistent_volume_claim(name, ns)
         result.deleted.append(f"PersistentVolumeClaim {ns}/{name}")
-        waits.append(
+        result.volumes.append(
             (
                 f"PersistentVolumeClaim {ns}/{name}",
                 partial(core.read_namespaced_persistent_volume_claim, name, ns),
@@ -130,11 +139,37 @@ def drain(
                 if _dynamic(pv):
                     result.retained.append(f"PersistentVolume {volume}")
                 continue
-            waits.append(
+            result.volumes.append(
                 (f"PersistentVolume {volume}", partial(core.read_persistent_volume, volume))
             )
     for line in result.deleted:
         console.print(f"  deleted {line}", highlight=False)
+    result.pending = _wait(waits, console, timeout, poll, sleep, clock)
+    return result
+
+
+def wait_for_volumes(
+    result: DrainResult,
+    console: Console,
+    timeout: float = 900,
+    poll: float = 10,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[str]:
+    """After ``destroy``: waits for the claims ``drain`` deleted and their dynamic volumes to
+    be gone; returns what is still there when the wait runs out."""
+    return _wait(result.volumes, console, timeout, poll, sleep, clock)
+
+
+def _wait(
+    waits: list[tuple[str, Callable[[], Any]]],
+    console: Console,
+    timeout: float,
+    poll: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> list[str]:
+    """Reads each object until it answers 404; the labels of those left at the deadline."""
     deadline = clock() + timeout
     while waits:
         still = []
@@ -150,11 +185,10 @@ def drain(
         if not waits:
             break
         if clock() >= deadline:
-            result.pending = [label for label, _ in waits]
-            break
+            return [label for label, _ in waits]
         console.print(f"  waiting for {len(waits)} to go: {waits[0][0]} ...", highlight=False)
         sleep(poll)
-    return result
+    return []
 
 
 def _dynamic(pv: Any) -> bool:

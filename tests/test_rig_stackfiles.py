@@ -56,7 +56,10 @@ CASES: dict[str, tuple[str, bool]] = {
     "boolean yes": (_local(gpuEnabled="yes"), True),
     "boolean True": (_local(gpuEnabled="'True'"), True),
     "boolean 1": (_local(gpuEnabled="1"), True),
-    "integer 1.0": (_local(mldeMaxSlotsPerPod="1.0"), True),
+    # yaml.v3 reads 1.0 as a number and the CLI passes it as 1: accepted by both.
+    "integer 1.0": (_local(mldeMaxSlotsPerPod="1.0"), False),
+    "integer 1.5": (_local(mldeMaxSlotsPerPod="1.5"), True),
+    "unquoted 1.30 is the number 1.3": (_local(kubernetesVersion="1.30"), True),
     "integer two": (_local(mldeMaxSlotsPerPod="two"), True),
     "value outside the allowed set": (_local(exposeServiceType="Ingress"), True),
     "unknown key": (_local(gpuEnabeld="false"), True),
@@ -114,3 +117,63 @@ def test_pdk_plan_and_the_real_cli_give_the_same_verdict(
     assert offline is refused, f"pdk plan {'refused' if offline else 'accepted'} it"
     output = (real.stdout + real.stderr)[-1500:]
     assert (real.returncode != 0) is refused, f"the real CLI exited {real.returncode}:\n{output}"
+
+
+SCALARS = [
+    *("1.30", "16.10", "1.0", "2e1", "+2", "02", "010", "08", "0x10", "0o17", "1_0", "-0b11"),
+    *(".5", "1e21", "1e-7", "0.000001", "123456789012345678901", "-0"),
+    *("yes", "on", "y", "True", "FALSE", "~x", "'1.30'", '"010"', "abc", "1.2.3", "2026-12-07"),
+    *("[1.30, yes, 0x10]", "{b: 1.0, a: on}"),
+]
+"""Values whose text and whose YAML type differ, or differ between YAML 1.1 and 1.2."""
+_PROBE_PROGRAM = """\
+import os, pathlib
+pathlib.Path(__file__).with_name("received.json").write_text(os.environ.get("PULUMI_CONFIG", ""))
+"""
+
+
+def test_every_value_reaches_the_program_as_pdk_plan_reads_it(project: tuple[Path, str]) -> None:
+    """The real CLI decodes the stack file (Go's yaml.v3) and passes each value as text; the
+    program under the real CLI must receive, for every tricky scalar, exactly what ``pdk plan``
+    reads (``infra.plan.cli_yaml``)."""
+    import json
+
+    from infra.plan import cli_yaml
+
+    _, salt = project
+    work = PROJECTS / "value-probe"
+    (work / "stacks").mkdir(parents=True, exist_ok=True)
+    (work / "Pulumi.yaml").write_text(
+        "name: probe\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+        "    virtualenv: .venv\nstackConfigDir: stacks\n"
+    )
+    (work / "__main__.py").write_text(_PROBE_PROGRAM)
+    if not (work / ".venv").exists():
+        (work / ".venv").symlink_to(ROOT / ".venv")
+    stack_file = work / "stacks" / "Pulumi.probe.yaml"
+    stack_file.write_text("config: {}\n")
+    if pulumi(work, "stack", "select", "probe").returncode != 0:
+        pulumi(work, "stack", "init", "probe", "--secrets-provider", "passphrase").check()
+    salt = str((yaml.safe_load(stack_file.read_text()) or {}).get("encryptionsalt", ""))
+    lines = [f"encryptionsalt: {salt}", "config:"]
+    lines += [f"  probe:k{i}: {text}" for i, text in enumerate(SCALARS)]
+    text = "\n".join(lines) + "\n"
+    stack_file.write_text(text)
+    (work / "received.json").unlink(missing_ok=True)
+    pulumi(work, "preview", "--stack", "probe", timeout=300).check()
+    received = json.loads((work / "received.json").read_text())
+    config = yaml.compose(text)  # the CLI may have rewritten the file (its own formatting)
+    assert isinstance(config, yaml.MappingNode)
+    nodes = dict((str(k.value), v) for k, v in config.value)["config"]
+    mismatched = []
+    for (key, node), scalar in zip(nodes.value, SCALARS, strict=True):
+        value = cli_yaml.decode(node)
+        ours = cli_yaml.scalar_text(value) if isinstance(node, yaml.ScalarNode) else None
+        theirs = received.get(str(key.value))
+        if ours is None:
+            same = json.loads(cli_yaml.go_json(value)) == json.loads(str(theirs))
+        else:
+            same = ours == theirs
+        if not same:
+            mismatched.append(f"{scalar}: CLI passed {theirs!r}, pdk reads {ours or value!r}")
+    assert not mismatched, mismatched

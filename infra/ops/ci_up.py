@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi.automation import CommandError, ConfigValue, Stack, StackAlreadyExistsError
 from rich.console import Console
 
@@ -24,7 +23,7 @@ from infra.config.types import PROJECT
 from infra.ops import backend, expiry
 from infra.ops.errors import EXIT_FAILED, OpsError
 from infra.ops.progress import Progress
-from infra.plan.stackfiles import REPO_ROOT, STACKS_DIR, StackFileError, read_stack
+from infra.plan.stackfiles import REPO_ROOT, StackFileError, read_stack, stack_values
 
 EPHEMERAL_KEY = f"{PROJECT}:ephemeral"
 DEPLOYMENT_KEY = f"{PROJECT}:deploymentId"
@@ -72,16 +71,15 @@ def template_config(
         raise OpsError(
             f"the new stack's config (template '{template}' plus --set) is invalid:\n{error}"
         ) from None
-    document = yaml.safe_load((root / STACKS_DIR / f"Pulumi.{template}.yaml").read_text()) or {}
+    # The values as the CLI reads the template (an unquoted 1.30 is 1.3 there too), so the new
+    # stack holds exactly what the template's own `pulumi up` would pass the program.
     plain: dict[str, str] = {}
     secure: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            secure.append(str(key))
-        elif isinstance(value, bool):
-            plain[str(key)] = "true" if value else "false"
+    for key, (text, is_secret) in stack_values(template, root).items():
+        if is_secret:
+            secure.append(key)
         else:
-            plain[str(key)] = value if isinstance(value, str) else yaml.safe_dump(value).strip()
+            plain[key] = str(text)
     for key, value in forced.items():
         plain[f"{PROJECT}:{key}"] = value
         if f"{PROJECT}:{key}" in secure:

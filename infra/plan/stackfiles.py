@@ -1,17 +1,16 @@
 """Reading ``Pulumi.yaml`` and the stack files in ``stacks/`` without the Pulumi CLI, the way
 the CLI reads them.
 
-The CLI hands the program each scalar as the literal text of the stack file (pulumi/pulumi
-``sdk/go/common/resource/config/value.go`` unmarshals a value as a string first), so ``1.30``
-stays ``1.30``, ``yes`` stays ``yes`` and ``010`` stays ``010``. Lists and mappings arrive as
-JSON. This reader keeps the text from YAML's node tree instead of YAML's own typing, so
-``pdk plan`` and ``pulumi up`` see the same values; the loader then types them with the CLI's
-rules.
+The CLI decodes the file with Go's yaml.v3 and hands the program a string per value: a
+string's text, and the JSON of anything else (``infra.plan.cli_yaml``). So an unquoted ``1.30``
+arrives as ``1.3`` and ``010`` as ``8``, while ``yes`` stays ``yes``; lists and mappings arrive
+as JSON. This reader resolves each scalar by those rules (checked against the real CLI in the
+rig, tests/test_rig_stackfiles.py), so ``pdk plan`` and ``pulumi up`` see the same values; the
+loader then types them with the CLI's rules.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ from typing import Any
 import yaml
 
 from infra.config.keys import misplaced_key
-from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject
+from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject, Retyped
+from infra.plan import cli_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = "stacks"
@@ -56,28 +56,28 @@ def _kind(node: yaml.Node) -> str:
 
 def _value(where: str, key: str, node: yaml.Node) -> tuple[str, bool]:
     """The text Pulumi passes for one value, and whether it is a ``secure:`` value."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == _NULL_TAG:
-            raise StackFileError(
-                f"{where}: {key} has no value (YAML null), which Pulumi does not pass as text. "
-                "Write '' for an empty value, or remove the line."
-            )
-        return node.value, False
-    document: Any = yaml.safe_load(yaml.serialize(node))
-    if isinstance(document, dict) and set(document) == {"secure"}:
-        return OFFLINE_SECRET, True
-    return ConfigObject(json.dumps(document)), False
+    try:
+        document: Any = cli_yaml.decode(node)
+        if isinstance(node, yaml.ScalarNode):
+            if document is None:
+                raise StackFileError(
+                    f"{where}: {key} has no value (YAML null), which Pulumi does not pass as "
+                    "text. Write '' for an empty value, or remove the line."
+                )
+            text = cli_yaml.scalar_text(document)
+            if node.style is None and text != node.value:
+                return Retyped(text, node.value), False
+            return text, False
+        if isinstance(document, dict) and set(document) == {"secure"}:
+            return OFFLINE_SECRET, True
+        return ConfigObject(cli_yaml.go_json(document)), False
+    except cli_yaml.Unrepresentable as error:
+        raise StackFileError(f"{where}: {key} is {error}") from None
 
 
-def read_stack(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], frozenset[str]]:
-    """The stack's own config keys (namespace stripped) and which are ``secure:`` values.
-
-    Secure values cannot be decrypted without the stack's secrets provider, so they are replaced
-    by ``OFFLINE_SECRET``. Keys of provider namespaces (``kubernetes:context``) are left out;
-    keys that look meant for this project under another namespace (``pdk-deployr:target``) are
-    kept with their namespace, so the loader names them. A file Pulumi would refuse (not YAML,
-    not a mapping, no ``config:`` mapping, a key twice) raises ``StackFileError`` naming why.
-    """
+def _config_node(stack: str, root: Path) -> tuple[str, yaml.MappingNode]:
+    """The file's name for messages and its ``config:`` mapping; ``StackFileError`` for a file
+    Pulumi would refuse (not YAML, not a mapping, no ``config:`` mapping)."""
     path = root / STACKS_DIR / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(known_stacks(root)) or "(none)"
@@ -121,10 +121,40 @@ def read_stack(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], froz
             f"{where}: 'config' is {_kind(config)}; it must be a mapping of keys, e.g. "
             f"'  {PROJECT}:target: existing'."
         )
-    lines: dict[str, int] = {}
+    return where, config
+
+
+def read_stack(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], frozenset[str]]:
+    """The stack's own config keys (namespace stripped) and which are ``secure:`` values.
+
+    Secure values cannot be decrypted without the stack's secrets provider, so they are replaced
+    by ``OFFLINE_SECRET``. Keys of provider namespaces (``kubernetes:context``) are left out;
+    keys that look meant for this project under another namespace (``pdk-deployr:target``) are
+    kept with their namespace, so the loader names them. A file Pulumi would refuse (not YAML,
+    not a mapping, no ``config:`` mapping, a key twice) raises ``StackFileError`` naming why.
+    """
     raw: dict[str, str] = {}
     secret: set[str] = set()
     prefix = f"{PROJECT}:"
+    for full_key, (text, is_secret) in stack_values(stack, root).items():
+        if ":" in full_key and not full_key.startswith(prefix):
+            if not misplaced_key(full_key):
+                continue
+            key = full_key
+        else:
+            key = full_key.removeprefix(prefix)
+        raw[key] = text
+        if is_secret:
+            secret.add(key)
+    return raw, frozenset(secret)
+
+
+def stack_values(stack: str, root: Path = REPO_ROOT) -> dict[str, tuple[str, bool]]:
+    """Every key of the stack file as written (``namespace:key``), with the text the CLI passes
+    the program and whether it is a ``secure:`` value (then ``OFFLINE_SECRET``)."""
+    where, config = _config_node(stack, root)
+    lines: dict[str, int] = {}
+    values: dict[str, tuple[str, bool]] = {}
     for key_node, value_node in config.value:
         full_key = str(key_node.value)
         line = key_node.start_mark.line + 1
@@ -134,13 +164,5 @@ def read_stack(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], froz
                 "Pulumi refuses a stack file with a duplicate key. Keep one."
             )
         lines[full_key] = line
-        if ":" in full_key and not full_key.startswith(prefix):
-            if not misplaced_key(full_key):
-                continue
-            key = full_key
-        else:
-            key = full_key.removeprefix(prefix)
-        raw[key], is_secret = _value(where, full_key, value_node)
-        if is_secret:
-            secret.add(key)
-    return raw, frozenset(secret)
+        values[full_key] = _value(where, full_key, value_node)
+    return values

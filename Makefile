@@ -36,7 +36,7 @@ $(SCHEMAS): tests/schemas/package-lock.json
 ## Every test (unit, property, schema, golden, CLI), and the rig's real-engine tests when the
 ## rig is built (`make rig-build`); without it they are skipped with the reason.
 test: $(STAMP) $(SCHEMAS) $(CHECKOV)
-	$(PYTHON) -m pytest -n auto --dist loadfile
+	$(PYTHON) -m pytest -n auto --dist loadfile --durations=12
 
 # The policy pack's own virtualenv, as `pulumi preview --policy-pack policy` expects it
 # (PulumiPolicy.yaml); the rig's language host does not install packages.

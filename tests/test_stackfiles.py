@@ -10,7 +10,9 @@ import pytest
 from pulumi.runtime import config as runtime_config
 
 from infra.config.load import load_config
+from infra.config.problems import ConfigError
 from infra.config.types import PROJECT
+from infra.plan import cli_yaml
 from infra.plan.stackfiles import StackFileError, read_stack
 from infra.program import runtime_stack_config
 
@@ -73,8 +75,9 @@ def test_offline_and_runtime_read_the_same_values(
     assert offline_problems == _problems(runtime)
     # Both paths judge what the CLI passes for an unquoted 1.30: 1.3, an unknown version.
     assert any("'1.3'" in p for p in offline_problems)
-    with pytest.raises(Exception, match=r"quote it: '1\.30'"):
+    with pytest.raises(ConfigError) as refused:
         load_config("t", offline)
+    assert "quote it: '1.30'" in str(cli_yaml.explained(refused.value, offline))
     assert raw_kubernetes_version(offline) == raw_kubernetes_version(runtime) == "1.3"
 
 

@@ -13,7 +13,6 @@ import contextlib
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import cache
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from infra.config.keys import KEYS, KeySpec
 from infra.config.problems import MISSING, ConfigError, Problem, rm_fix, set_fix
 from infra.config.rules import RuleContext, partial, run_rules
 from infra.config.stack import SHARED_RULES, StackConfig
-from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject, Retyped
+from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject
 from infra.targets import TARGETS
 
 Path = tuple[str, ...]
@@ -189,23 +188,6 @@ def load_config(
     if active is not None:
         problems += run_rules(active.section.rules, context)
     if any(problem.severity == "error" for problem in problems):
-        errors = [
-            _retyped_hint(problem, raw) for problem in problems if problem.severity == "error"
-        ]
-        raise ConfigError(stack, errors)
+        raise ConfigError(stack, [problem for problem in problems if problem.severity == "error"])
     warnings = tuple(problem for problem in problems if problem.severity == "warning")
     return config.model_copy(update={"target_section": section, "warnings": warnings})
-
-
-def _retyped_hint(problem: Problem, raw: Mapping[str, Any]) -> Problem:
-    """Says so when the refused value is not what the stack file shows: an unquoted 1.30 is the
-    number 1.3 to YAML and to the Pulumi CLI (``infra.plan.cli_yaml``)."""
-    value = raw.get(problem.key)
-    if not isinstance(value, Retyped):
-        return problem
-    hint = (
-        f"the stack file has {value.written} unquoted, which YAML reads as "
-        f"{'a number' if value not in ('true', 'false') else 'a boolean'} and Pulumi passes as "
-        f"{str(value)!r}; to mean the text, quote it: '{value.written}'"
-    )
-    return replace(problem, fix=f"{problem.fix}; {hint}" if problem.fix else hint)

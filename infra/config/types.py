@@ -17,18 +17,6 @@ class ConfigObject(str):
     Every declared key is a scalar, so the loader refuses it, as the Pulumi CLI does."""
 
 
-class Retyped(str):
-    """A value the CLI passes otherwise than the stack file writes it (``1.3`` for an unquoted
-    ``1.30``); ``written`` keeps the file's text, for messages."""
-
-    written: str
-
-    def __new__(cls, passed: str, written: str) -> Retyped:
-        text = super().__new__(cls, passed)
-        text.written = written
-        return text
-
-
 class Model(BaseModel):
     """Base of every config group: unknown fields are errors, values are frozen."""
 

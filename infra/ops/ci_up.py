@@ -23,6 +23,7 @@ from infra.config.types import PROJECT
 from infra.ops import backend, expiry
 from infra.ops.errors import EXIT_FAILED, OpsError
 from infra.ops.progress import Progress
+from infra.plan import cli_yaml
 from infra.plan.stackfiles import REPO_ROOT, StackFileError, read_stack, stack_values
 
 EPHEMERAL_KEY = f"{PROJECT}:ephemeral"
@@ -69,7 +70,8 @@ def template_config(
         load_config(name, {**raw, **forced}, secret_keys)
     except ConfigError as error:
         raise OpsError(
-            f"the new stack's config (template '{template}' plus --set) is invalid:\n{error}"
+            f"the new stack's config (template '{template}' plus --set) is invalid:\n"
+            f"{cli_yaml.explained(error, raw)}"
         ) from None
     # The values as the CLI reads the template (an unquoted 1.30 is 1.3 there too), so the new
     # stack holds exactly what the template's own `pulumi up` would pass the program.

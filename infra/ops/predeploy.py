@@ -64,13 +64,16 @@ def plan_stack(stack: str) -> PlannedStack:
     from infra.config.load import load_config
     from infra.config.problems import ConfigError
     from infra.ops.hooks import ops_for
+    from infra.plan import cli_yaml
     from infra.plan.engine import run_program
     from infra.plan.stackfiles import StackFileError, read_stack
 
     try:
         raw, secret_keys = read_stack(stack)
         config = load_config(stack, raw, secret_keys)
-    except (ConfigError, StackFileError) as error:
+    except ConfigError as error:
+        raise _fail(str(cli_yaml.explained(error, raw))) from None
+    except StackFileError as error:
         raise _fail(str(error)) from None
     snapshot = run_program(stack, config)
     target = str(config.target)

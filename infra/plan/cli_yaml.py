@@ -18,10 +18,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import yaml
+
+from infra.config.problems import ConfigError
 
 _NULL = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "True", "TRUE")
@@ -36,6 +40,18 @@ _DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 _TIMESTAMP_START = re.compile(r"^[0-9]{4}-")
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
+
+
+class Retyped(str):
+    """A value the CLI passes otherwise than the stack file writes it (``1.3`` for an unquoted
+    ``1.30``); ``written`` keeps the file's text, for messages."""
+
+    written: str
+
+    def __new__(cls, passed: str, written: str) -> Retyped:
+        text = super().__new__(cls, passed)
+        text.written = written
+        return text
 
 
 class Unrepresentable(ValueError):
@@ -142,3 +158,21 @@ def decode(node: yaml.Node) -> Any:
 def scalar_text(value: Any) -> str:
     """What the CLI passes for a decoded scalar: a string's text, else its JSON."""
     return value if isinstance(value, str) else go_json(value)
+
+
+def explained(error: ConfigError, raw: Mapping[str, Any]) -> ConfigError:
+    """The loader's error, each refused value that YAML retyped saying so: the user wrote
+    ``1.30`` and is told about ``1.3`` otherwise. (The program under the CLI cannot add this:
+    it only ever sees ``1.3``.)"""
+    problems = []
+    for problem in error.problems:
+        value = raw.get(problem.key)
+        if isinstance(value, Retyped):
+            kind = "a boolean" if value in ("true", "false") else "a number"
+            hint = (
+                f"the stack file has {value.written} unquoted, which YAML reads as {kind} and "
+                f"Pulumi passes as {str(value)!r}; to mean the text, quote it: '{value.written}'"
+            )
+            problem = replace(problem, fix=f"{problem.fix}; {hint}" if problem.fix else hint)
+        problems.append(problem)
+    return ConfigError(error.stack, problems)

@@ -20,9 +20,10 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config.load import load_config
+from infra.config.problems import ConfigError
 from infra.config.stack import StackConfig
 from infra.config.types import PROJECT
-from infra.plan import cloud_mocks
+from infra.plan import cli_yaml, cloud_mocks
 from infra.plan.stackfiles import REPO_ROOT, read_stack
 
 SECRET = "[secret]"
@@ -216,7 +217,10 @@ def plan(stack: str, root: Path = REPO_ROOT, reveal_secrets: bool = False) -> Sn
     """Reads the stack file, validates its config (raising ``ConfigError`` before anything is
     registered) and runs the program under mocks. ``reveal_secrets`` is for tests only."""
     raw, secret_keys = read_stack(stack, root)
-    config = load_config(stack, raw, secret_keys)
+    try:
+        config = load_config(stack, raw, secret_keys)
+    except ConfigError as error:
+        raise cli_yaml.explained(error, raw) from None
     snapshot = run_program(stack, config, reveal_secrets)
     snapshot.warnings = [warning.render() for warning in config.warnings]
     return snapshot

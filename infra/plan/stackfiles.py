@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from infra.config.keys import misplaced_key
-from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject, Retyped
+from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject
 from infra.plan import cli_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def _value(where: str, key: str, node: yaml.Node) -> tuple[str, bool]:
                 )
             text = cli_yaml.scalar_text(document)
             if node.style is None and text != node.value:
-                return Retyped(text, node.value), False
+                return cli_yaml.Retyped(text, node.value), False
             return text, False
         if isinstance(document, dict) and set(document) == {"secure"}:
             return OFFLINE_SECRET, True

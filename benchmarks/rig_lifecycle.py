@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -69,6 +70,8 @@ def main() -> None:
     reason = session.unavailable()
     if reason:
         sys.exit(f"rig unavailable: {reason}")
+    # `--event-log` is one of the CLI's debug commands (pkg/cmd/pulumi/operations/up.go).
+    os.environ["PULUMI_DEBUG_COMMANDS"] = "true"
     planned = plan_stack(STACK)
     graph, estimate = time_estimate(planned)
     ups: list[float] = []

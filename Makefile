@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Custom-resource schemas for tests/test_custom_resources.py (npm packages, pinned by the lockfile).
 SCHEMAS := tests/schemas/node_modules/.installed-$(shell cksum tests/schemas/package-lock.json | cut -d' ' -f1)
 
-.PHONY: plan test lint golden bench rig rig-build rig-down
+.PHONY: plan test lint golden bench rig rig-build rig-down rig-onprem
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -57,6 +57,11 @@ rig-build: $(STAMP) $(POLICY_VENV)
 rig: rig-build
 	$(PYTHON) -m tests.rig.cluster up
 	@echo "# To run the real CLI against the rig:  eval \"\$$(make -s rig-env)\""
+
+## The same lifecycle for the `onprem` stack file, less Istio, Serverless KServe and the flow
+## (tests/test_rig_lifecycle.py says why); run by .ci/run after `make test`.
+rig-onprem: $(STAMP) $(SCHEMAS)
+	PDK_RIG_STACK=onprem $(PYTHON) -m pytest tests/test_rig_lifecycle.py
 
 rig-env: $(STAMP)
 	@$(PYTHON) -m tests.rig.cluster env

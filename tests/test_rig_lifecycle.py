@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -34,7 +35,15 @@ from infra.naming import DEPLOYMENT_LABEL
 from infra.plan.engine import plan
 from tests.rig import session
 from tests.rig.cluster import PulumiEnv
-from tests.rig.project import ROOT, Result, ensure_stack, pulumi, rig_settings, workspace
+from tests.rig.project import (
+    PROJECTS,
+    ROOT,
+    Result,
+    ensure_stack,
+    pulumi,
+    rig_settings,
+    workspace,
+)
 
 RIG_OVERRIDES: dict[str, dict[str, str]] = {
     "local": {},
@@ -52,8 +61,34 @@ STACK = os.environ.get("PDK_RIG_STACK", "local")
 """Which stack file the lifecycle runs (`make test`: local; `make rig-onprem`: onprem)."""
 OVERRIDES = RIG_OVERRIDES[STACK]
 CI_STACK = f"rig-{STACK}"
-"""The throwaway stack ``pdk ci up`` makes from STACK (its file, stacks/Pulumi.rig-<stack>.yaml,
-is git-ignored and removed by ``ci down``)."""
+"""The throwaway stack ``pdk ci up`` makes from STACK; ``ci down`` removes it and its file."""
+CHECKOUT = PROJECTS / f"checkout-{STACK}"
+"""A copy of the checkout (the files git tracks or would track) that ``pdk`` runs from, so the
+new stack's file lands in its ``stacks/``, not in the repository's, where tests running beside
+this one list the stack files."""
+
+
+def _refresh_checkout() -> None:
+    """Copies the checkout's files over CHECKOUT; a throwaway stack's file is kept (an
+    interrupted run's stack is taken down with it)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for entry in CHECKOUT.iterdir() if CHECKOUT.exists() else []:
+        if entry.name not in ("stacks", ".venv"):
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    for name in filter(None, listed.split("\0")):
+        source, target = ROOT / name, CHECKOUT / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    if not (CHECKOUT / ".venv").exists():
+        (CHECKOUT / ".venv").symlink_to(ROOT / ".venv")
+
+
 OUR_NAMESPACES = (
     "pdk-data",
     "models",
@@ -67,11 +102,17 @@ OUR_NAMESPACES = (
 
 def _pdk(*args: str, timeout: float = 900) -> Result:
     """``pdk`` as a user runs it, with the rig's environment (CLI on PATH, local backend)."""
-    env = {**os.environ, **PulumiEnv.make().variables, "COLUMNS": "200"}
+    # PYTHONPATH: the copy's own `infra` (and the program the CLI runs from it) is imported.
+    env = {
+        **os.environ,
+        **PulumiEnv.make().variables,
+        "COLUMNS": "200",
+        "PYTHONPATH": str(CHECKOUT),
+    }
     started = time.monotonic()
     done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "pdk"), *args],
-        cwd=ROOT,
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "infra.cli", *args],
+        cwd=CHECKOUT,
         env=env,
         capture_output=True,
         text=True,
@@ -96,17 +137,18 @@ def rig() -> Iterator[Any]:
     api = config.new_client_from_config(str(KUBECONFIG))
     work = workspace(STACK, OVERRIDES)
     ensure_stack(work, STACK)
+    _refresh_checkout()
     # A stack left by an interrupted run is taken down first.
-    if pulumi(ROOT, "stack", "select", CI_STACK).returncode == 0:
-        pulumi(ROOT, "cancel", "--yes", "--stack", CI_STACK)
+    if pulumi(CHECKOUT, "stack", "select", CI_STACK).returncode == 0:
+        pulumi(CHECKOUT, "cancel", "--yes", "--stack", CI_STACK)
         _pdk("ci", "down", "--stack", CI_STACK, "--force")
     yield type("Rig", (), {"work": work, "api": api, "client": client})
-    pulumi(ROOT, "cancel", "--yes", "--stack", CI_STACK)
+    pulumi(CHECKOUT, "cancel", "--yes", "--stack", CI_STACK)
 
 
 def _run(*args: str, timeout: float = 900) -> Result:
-    """The real CLI on the ``ci up`` stack, in the repository (where ``ci up`` made it)."""
-    return pulumi(ROOT, *args, "--stack", CI_STACK, timeout=timeout)
+    """The real CLI on the ``ci up`` stack, in the checkout's copy (where ``ci up`` made it)."""
+    return pulumi(CHECKOUT, *args, "--stack", CI_STACK, timeout=timeout)
 
 
 def _steps(result: Result) -> list[dict[str, Any]]:
@@ -194,8 +236,8 @@ def test_ci_down_destroys_finds_no_leak_and_removes_the_stack(rig: Any, tmp_path
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     document = json.loads(report.read_text())
     assert document["leaks"] == [] and document["errors"] == [], document
-    assert not (ROOT / "stacks" / f"Pulumi.{CI_STACK}.yaml").exists()
-    assert pulumi(ROOT, "stack", "select", CI_STACK).returncode != 0
+    assert not (CHECKOUT / "stacks" / f"Pulumi.{CI_STACK}.yaml").exists()
+    assert pulumi(CHECKOUT, "stack", "select", CI_STACK).returncode != 0
 
 
 def test_nothing_of_ours_is_left_in_the_cluster(rig: Any) -> None:

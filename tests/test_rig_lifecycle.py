@@ -71,16 +71,22 @@ this one list the stack files."""
 def _refresh_checkout() -> None:
     """Copies the checkout's files over CHECKOUT; a throwaway stack's file is kept (an
     interrupted run's stack is taken down with it)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    done = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True
+    )
+    if done.returncode == 0:
+        names = [name for name in done.stdout.decode().split("\0") if name]
+    else:  # not a git checkout: the project's own folders and files
+        names = [
+            str(path.relative_to(ROOT))
+            for top in ("infra", "pdk_assets", "policy", "stacks", "examples", "images")
+            for path in (ROOT / top).rglob("*")
+            if "venv" not in path.parts and "__pycache__" not in path.parts
+        ] + ["Pulumi.yaml", "__main__.py", "pyproject.toml"]
     for entry in CHECKOUT.iterdir() if CHECKOUT.exists() else []:
         if entry.name not in ("stacks", ".venv"):
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-    for name in filter(None, listed.split("\0")):
+    for name in names:
         source, target = ROOT / name, CHECKOUT / name
         if source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)

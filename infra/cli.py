@@ -30,6 +30,7 @@ from rich.text import Text
 from infra.config.keys import KEYS
 from infra.config.problems import ConfigError
 from infra.config.types import PROJECT
+from infra.entry import remove_on_interrupt
 from infra.ops.commands import register as register_ops
 from infra.ops.predeploy import register as register_predeploy
 from infra.plan.projectfile import project_config_schema, render_project_file
@@ -142,6 +143,7 @@ def _snapshot_at_ref(stack: str, ref: str) -> dict[str, Any]:
     if archive.returncode != 0:
         raise _fail(f"cannot read git ref '{ref}': {archive.stderr.decode().strip()}")
     with tempfile.TemporaryDirectory(prefix="pdk-diff-") as folder:
+        remove_on_interrupt(folder)
         with tempfile.TemporaryFile() as tar_file:
             tar_file.write(archive.stdout)
             tar_file.seek(0)
@@ -380,4 +382,6 @@ def example_run(
 register_ops(app)
 
 if __name__ == "__main__":
-    app()
+    from infra.entry import main
+
+    main()

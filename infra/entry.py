@@ -6,8 +6,8 @@ inside Pulumi's mock-engine task, which printed tracebacks and then left the pro
 commands that only read (the offline plan and everything built on it, and the read-only checks)
 have nothing to save or undo, so for them the first signal ends the process at once: one line on
 stderr, the temporary folders they registered removed, exit 130 (SIGINT) or 143 (SIGTERM). The
-other commands (``ci``, ``reap``, ``verify``, ``example run``, ``schema --write``) keep Python's
-default behaviour for now: they change things and need their own way to stop.
+other commands (``ci``, ``reap``, ``verify``, ``preflight``, ``example run``, ``schema --write``)
+keep Python's default behaviour for now: they change things and need their own way to stop.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import signal
 import sys
 from types import FrameType
 
-READ_ONLY = frozenset(
-    {"plan", "diff", "stacks", "config-keys", "estimate", "graph", "preflight", "schema"}
-)
-"""Commands that change nothing (``schema`` only without ``--write``)."""
+READ_ONLY = frozenset({"plan", "diff", "stacks", "config-keys", "estimate", "graph", "schema"})
+"""Commands that change nothing (``schema`` only without ``--write``). Not ``preflight``: on an
+existing cluster it runs a probe Job, which an interrupt must clean up."""
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 """128 + the signal's number, as shells report a process a signal ended."""
 

@@ -72,6 +72,8 @@ out = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 EXIT_DIFFERENCES = 1
+EXIT_POLICY = 1
+"""`pdk plan`: planned, but a mandatory policy of the pack would block `pulumi up`."""
 EXIT_USAGE = 2
 
 StackOption = Annotated[
@@ -119,19 +121,25 @@ def plan(
         bool, typer.Option("--timings", help="Print import/program seconds to stderr as JSON.")
     ] = False,
 ) -> None:
-    """Show what `pulumi up` would create for STACK, offline, with secrets redacted."""
+    """Show what `pulumi up` would create for STACK, offline, with secrets redacted. Exit 0:
+    planned; 1: planned, but the policy pack would block `pulumi up`; 2: bad input."""
+    from infra.ops.policies import render_violations, violations
+
     measured: dict[str, float] = {}
     snapshot = _snapshot(stack, measured)
     if as_json:
         sys.stdout.write(json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
+        # stdout stays the snapshot alone; the verdict goes to stderr.
+        render_violations(err, snapshot, quiet=True)
     else:
-        from infra.ops.policies import render_violations
         from infra.plan.render import render_plan
 
         render_plan(out, snapshot)
         render_violations(out, snapshot)
     if timings:
         sys.stderr.write(json.dumps({"timings": measured}) + "\n")
+    if violations(snapshot):
+        raise typer.Exit(EXIT_POLICY)
 
 
 def _snapshot_at_ref(stack: str, ref: str) -> dict[str, Any]:
@@ -162,7 +170,8 @@ def _snapshot_at_ref(stack: str, ref: str) -> dict[str, Any]:
             capture_output=True,
             text=True,
         )
-    if result.returncode != 0:
+    # Exit 1 is a plan the policy pack would block: still a plan to compare.
+    if result.returncode not in (0, EXIT_POLICY) or not result.stdout.strip():
         raise _fail(f"planning '{stack}' at '{ref}' failed:\n{result.stderr.strip()}")
     snapshot: dict[str, Any] = json.loads(result.stdout)
     snapshot["stack"] = f"{stack}@{ref}"

@@ -70,7 +70,8 @@ def run() -> None:
     stack = pulumi.get_stack()
     raw, secret_keys = runtime_stack_config()
     try:
-        config = load_config(stack, raw, secret_keys)
+        # The update of `pulumi up` refuses placeholders; a preview only warns of them.
+        config = load_config(stack, raw, secret_keys, deploying=not pulumi.runtime.is_dry_run())
     except ConfigError as error:
         # RunError prints its message without a Python traceback.
         raise pulumi.RunError(str(error)) from None

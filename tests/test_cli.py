@@ -99,7 +99,15 @@ def test_diff_of_a_stack_with_itself_is_empty() -> None:
 def test_diff_between_stacks_shows_changed_properties() -> None:
     result = pdk("diff", "local", "onprem")
     assert result.returncode == 1, result.stderr
-    assert "~ PersistentVolume cluster-shared-fs-volume-default" in result.stdout
+    # A new volume source is a force-new input: the volume is replaced, and said so first.
+    lines = result.stdout.splitlines()
+    first = [line for line in lines[: lines.index(next(x for x in lines if "->" in x))]]
+    assert first and all(line.startswith("DATA LOSS: ") for line in first)
+    assert (
+        "DATA LOSS: replace PersistentVolume cluster-shared-fs-volume-default loses the "
+        "volume's data"
+    ) in first
+    assert "+- PersistentVolume cluster-shared-fs-volume-default  (replace:" in result.stdout
     assert "inputs.spec.nfs.server: (absent) -> 'nfs.pdk.internal'" in result.stdout
     assert "protect: False -> True" in result.stdout
     assert "labels hidden" in result.stdout
@@ -144,6 +152,81 @@ def test_diff_against_a_git_ref(tmp_path: Path) -> None:
     assert pdk("diff", "-s", "local", "--against", "HEAD", cwd=root).returncode == 0
     missing = pdk("diff", "-s", "local", "--against", "no-such-ref", cwd=root)
     assert missing.returncode == 2 and "cannot read git ref 'no-such-ref'" in missing.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_diff_against_a_ref_from_a_subfolder_finds_no_false_changes(tmp_path: Path) -> None:
+    """Run from infra/, the flow's image contexts used to read as changed ('.' -> the absolute
+    checkout): they were relative to the working folder, not the project's."""
+    root = copy_project(tmp_path)
+    for name in ("examples", "images", "pdk_assets"):
+        shutil.copytree(REPO_ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "requirements.txt", ".dockerignore"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    for args in (("init", "-q"), ("add", "."), ("commit", "-qm", "base")):
+        subprocess.run(
+            ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            check=True,
+            capture_output=True,
+        )
+    result = subprocess.run(
+        # -P: the folder is not put on sys.path (as for the installed `pdk`), or infra/platform
+        # would shadow the standard library's `platform`.
+        [sys.executable, "-P", "-m", "infra.cli", "diff", "-s", "onprem", "--against", "HEAD"],
+        cwd=root / "infra",
+        env={**os.environ, "PYTHONPATH": str(root), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no differences" in result.stdout
+
+
+def test_plan_is_the_same_from_any_folder() -> None:
+    here = pdk("plan", "-s", "onprem", "--json")
+    below = subprocess.run(
+        [sys.executable, "-P", "-m", "infra.cli", "plan", "-s", "onprem", "--json"],
+        cwd=REPO_ROOT / "infra",
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert here.returncode == below.returncode == 0, below.stderr
+    assert json.loads(here.stdout) == json.loads(below.stdout)
+
+
+def test_a_stack_file_that_is_not_utf8_is_named_without_a_traceback(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    (root / "stacks" / "Pulumi.latin.yaml").write_bytes(
+        "config:\n  pdk-deployer:target: existing\n  # caf\u00e9\n".encode("latin-1")
+    )
+    result = pdk("plan", "-s", "latin", cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert "stacks/Pulumi.latin.yaml is not UTF-8 text (byte 0xe9" in result.stderr
+    assert "Traceback" not in result.stderr
+    listed = pdk("diff", "latin", "local", cwd=root)
+    assert listed.returncode == 2 and "not UTF-8" in listed.stderr
+
+
+def test_plan_exits_1_when_the_policy_pack_would_block_the_update(tmp_path: Path) -> None:
+    """A config the loader allows (with a warning) that a mandatory policy refuses: the plan is
+    shown, and the exit code says `pulumi up --policy-pack policy` would stop."""
+    root = copy_project(tmp_path)
+    shutil.copytree(REPO_ROOT / "policy", root / "policy", ignore=shutil.ignore_patterns("venv"))
+    (root / "stacks" / "Pulumi.open.yaml").write_text(
+        "config:\n  pdk-deployer:target: existing\n  pdk-deployer:kserveDomain: pdk.test\n"
+        "  pdk-deployer:gpuEnabled: false\n  pdk-deployer:exposeSourceRanges: 0.0.0.0/0\n"
+    )
+    shown = pdk("plan", "-s", "open", cwd=root)
+    assert shown.returncode == 1, shown.stderr
+    assert "no-open-ingress" in shown.stdout and "would block this update" in shown.stdout
+    as_json = pdk("plan", "-s", "open", "--json", cwd=root)
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["stack"] == "open"  # stdout stays the snapshot
+    assert "no-open-ingress" in as_json.stderr
+    assert pdk("plan", "-s", "local", cwd=root).returncode == 0
 
 
 def test_diff_needs_two_stacks_or_a_ref() -> None:
@@ -197,7 +280,8 @@ def test_plan_prints_warnings_and_still_plans(tmp_path: Path) -> None:
         )
     )
     result = pdk("plan", "-s", "open", "--json", cwd=root)
-    assert result.returncode == 0, result.stderr
+    # Planned in full; exit 1 because the policy pack's no-open-ingress would block the update.
+    assert result.returncode == 1, result.stderr
     text = " ".join(result.stderr.split())
     assert "warning: pdk-deployer:exposeSourceRanges = '0.0.0.0/0': 0.0.0.0/0 lets anyone" in text
     assert json.loads(result.stdout)["resources"]

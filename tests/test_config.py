@@ -368,7 +368,7 @@ def test_services_open_to_the_internet_is_a_warning() -> None:
 def test_a_public_range_is_no_warning_now_that_mldm_auth_and_tls_are_on() -> None:
     config = load_config("test", {**BASE, "exposeSourceRanges": "10.0.0.0/8,8.8.8.0/24"})
     assert [w for w in config.warnings if w.key == "exposeSourceRanges"] == []
-    quiet = load_config("test", {**BASE, "gpuEnabled": "false"})
+    quiet = load_config("test", {**BASE, "gpuEnabled": "false", "kserveDomain": "pdk.test"})
     assert quiet.warnings == ()
 
 
@@ -394,6 +394,7 @@ def test_node_port_services_are_not_warned_about() -> None:
             "gpuEnabled": "false",
             "exposeServiceType": "NodePort",
             "exposeSourceRanges": "0.0.0.0/0",
+            "kserveDomain": "pdk.test",
         },
     )
     assert config.warnings == ()

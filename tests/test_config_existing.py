@@ -106,7 +106,9 @@ def test_host_path_with_gpu_nodes_is_a_warning() -> None:
     assert warning.severity == "warning"
     assert "hostPath keeps the shared filesystem on each node" in warning.render()
     assert "Safer: nfs with sharedFsNfsServer" in warning.render()
-    assert not load_config("test", {**BASE, "gpuEnabled": "false"}).warnings
+    assert not load_config(
+        "test", {**BASE, "gpuEnabled": "false", "kserveDomain": "pdk.test"}
+    ).warnings
 
 
 def test_secure_value_of_a_checked_key_is_not_format_checked_offline() -> None:

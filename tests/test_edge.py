@@ -176,7 +176,8 @@ def test_every_route_is_served_with_a_certificate_for_its_host(
         if r["metadata"]["namespace"] != _gateway(snapshot)["metadata"]["namespace"]
         for host in r["spec"]["hostnames"]
     ]
-    routes.append((_kserve_route(snapshot), "iris.models.example.com"))
+    domain = resource(snapshot, "wiring-config")["inputs"]["data"]["kserve_domain"]
+    routes.append((_kserve_route(snapshot), f"iris.models.{domain}"))
     assert len(routes) >= 3
     for route, host in routes:
         concrete = host.replace("*", "any-model")
@@ -205,7 +206,7 @@ def test_every_route_is_served_with_a_certificate_for_its_host(
 
 def test_mldm_route_carries_grpc_to_the_proxy(snapshots: dict[str, Any]) -> None:
     route = resource(snapshots["onprem"], "route-mldm")["inputs"]
-    assert route["spec"]["hostnames"] == ["mldm.example.com"]
+    assert route["spec"]["hostnames"] == ["mldm.pdk.internal"]
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "mldm-proxy", "port": 80}]
     (port,) = resource(snapshots["onprem"], "mldm-proxy")["inputs"]["spec"]["ports"]
     # Without h2c the gateway would speak HTTP/1.1 to the proxy and gRPC would fail.
@@ -215,7 +216,7 @@ def test_mldm_route_carries_grpc_to_the_proxy(snapshots: dict[str, Any]) -> None
 def test_serverless_models_reach_knative_through_the_edge(snapshots: dict[str, Any]) -> None:
     route = resource(snapshots["onprem"], "route-models")["inputs"]
     assert route["metadata"]["namespace"] == "istio-system"
-    assert route["spec"]["hostnames"] == ["*.models.example.com"]
+    assert route["spec"]["hostnames"] == ["*.models.pdk.internal"]
     assert route["spec"]["rules"][0]["backendRefs"] == [
         {"name": "istio-ingressgateway", "port": 80}
     ]
@@ -282,10 +283,10 @@ def test_tls_off_serves_plain_http_without_certificates(plaintext: dict[str, Any
     (listener,) = _gateway(plaintext)["spec"]["listeners"]
     assert (listener["protocol"], listener["port"]) == ("HTTP", 80)
     commands = plaintext["outputs"][outputs.COMMANDS]
-    assert commands["pachctlConnect"].startswith('pachctl connect "grpc://mldm.example.com:80" &&')
+    assert commands["pachctlConnect"].startswith('pachctl connect "grpc://mldm.pdk.internal:80" &&')
     assert "--server-cas" not in commands["pachctlConnect"]
     assert "pdk-ca.crt" not in commands["detLogin"] + commands["predict"]
-    assert plaintext["outputs"][outputs.MLDE]["url"] == "http://mlde.example.com"
+    assert plaintext["outputs"][outputs.MLDE]["url"] == "http://mlde.pdk.internal"
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -304,7 +305,9 @@ def test_acme_without_an_email_is_refused() -> None:
 
 
 def test_acme_with_the_placeholder_domain_is_refused() -> None:
-    (message,) = _problems({"tlsIssuer": "acme", "tlsAcmeEmail": "ops@pdk.example.org"})
+    (message,) = _problems(
+        {"tlsIssuer": "acme", "tlsAcmeEmail": "ops@pdk.example.org", "kserveDomain": "example.com"}
+    )
     assert "kserveDomain = 'example.com'" in message
     assert "is not a public domain of yours" in message
 

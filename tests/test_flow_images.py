@@ -212,8 +212,12 @@ def test_training_code_change_moves_only_the_train_tag(tree: Path) -> None:
 def test_context_inside_the_program_folder_is_relative(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tree)
-    args = FlowImagesArgs(example="dog-cat", registry=REGISTRY, root=tree)
+    """Relative to the project's folder (where `pulumi up` runs the program), whichever folder
+    `pdk` runs from: run from a subfolder, a path relative to it read as a change."""
+    from infra.plan.stackfiles import REPO_ROOT
+
+    monkeypatch.chdir(REPO_ROOT / "infra")
+    args = FlowImagesArgs(example="dog-cat", registry=REGISTRY, root=REPO_ROOT)
 
     def build() -> dict[str, pulumi.Output[Any]]:
         FlowImages("flow-images", args)

@@ -204,10 +204,10 @@ def test_the_providers_reach_the_gateway_by_name_over_tls(snapshots: dict[str, A
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
     (project,) = dynamic(snapshot, "MldmProject")
     inputs = project["inputs"]
-    assert (inputs["host"], inputs["port"], inputs["tls"]) == ("mldm.example.com", 443, True)
+    assert (inputs["host"], inputs["port"], inputs["tls"]) == ("mldm.pdk.internal", 443, True)
     assert inputs["ca"] == ca
     (workspace,) = dynamic(snapshot, "MldeWorkspace")
-    assert workspace["inputs"]["master"] == "https://mlde.example.com"
+    assert workspace["inputs"]["master"] == "https://mlde.pdk.internal"
     assert workspace["inputs"]["ca"] == ca
 
 

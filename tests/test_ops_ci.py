@@ -54,13 +54,25 @@ PROVIDER = {
 }
 
 
+AWS_OWN_VALUES = (
+    "--set",
+    "awsApiAccessCidrs=198.18.0.7/32",
+    "--set",
+    "exposeSourceRanges=10.0.0.0/8,198.18.0.7/32",
+    "--set",
+    "kserveDomain=ci.pdk.test",
+)
+"""What the workflow sets over the aws template's placeholders (198.18.0.0/15 is the
+benchmarking range of RFC 2544, not a documentation one)."""
+
+
 def _aws_stack(fake: FakePulumi, name: str = "ci-aws-1", ephemeral: bool = True) -> None:
     """A stack as `ci up` leaves it: tags, config, outputs and state with an EKS cluster."""
     fake.up_resources = [
         PROVIDER,
         {"type": "aws:eks/cluster:Cluster", "urn": CLUSTER_URN, "outputs": {"name": "c1"}},
     ]
-    code, output = _pdk("ci", "up", "-s", "aws", "--name", name, "--owner", "ci")
+    code, output = _pdk("ci", "up", "-s", "aws", "--name", name, "--owner", "ci", *AWS_OWN_VALUES)
     assert code == 0, output
     if not ephemeral:
         fake.stacks[name].tags.clear()
@@ -168,7 +180,8 @@ def test_ci_up_copies_secrets_inside_the_cli(
 
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "Pulumi.site.yaml").write_text(
-        "config:\n  pdk-deployer:target: existing\n  pdk-deployer:kubeconfig:\n    secure: v1:abc\n"
+        "config:\n  pdk-deployer:target: existing\n  pdk-deployer:kserveDomain: pdk.test\n"
+        "  pdk-deployer:kubeconfig:\n    secure: v1:abc\n"
     )
     config = ci_up.template_config("site", "ci-site-1", tmp_path)
     assert config.secure == ["pdk-deployer:kubeconfig"]
@@ -305,12 +318,10 @@ def test_reap_takes_down_only_expired_ci_stacks_up_to_the_cap(fake: FakePulumi, 
 
 
 def test_ci_up_set_overrides_the_template_and_is_validated(fake: FakePulumi) -> None:
-    code, output = _pdk(
-        "ci", "up", "-s", "aws", "--name", "ci-aws-9", "--set", "awsApiAccessCidrs=198.51.100.7/32"
-    )
+    code, output = _pdk("ci", "up", "-s", "aws", "--name", "ci-aws-9", *AWS_OWN_VALUES)
     assert code == 0, output
     config = next(c for c in fake.commands() if c.startswith("config set-all"))
-    assert "--plaintext pdk-deployer:awsApiAccessCidrs=198.51.100.7/32" in config
+    assert "--plaintext pdk-deployer:awsApiAccessCidrs=198.18.0.7/32" in config
     assert "203.0.113.0/24 " not in config.split("awsApiAccessCidrs")[1][:20]
     fake.calls.clear()
     code, output = _pdk("ci", "up", "-s", "aws", "--set", "awsApiAccessCidrs=everyone")
@@ -324,3 +335,14 @@ def test_every_target_can_be_taken_down_with_a_leak_check() -> None:
     assert {name: spec.cleanup is not None for name, spec in TARGETS.items()} == {
         name: True for name in TARGETS
     }
+
+
+def test_ci_up_refuses_the_templates_placeholders_before_the_backend(fake: FakePulumi) -> None:
+    """The committed aws template holds documentation ranges and example.com: `ci up` deploys,
+    so it names each key to set and touches nothing."""
+    code, output = _pdk("ci", "up", "-s", "aws", "--set", "awsApiAccessCidrs=198.18.0.7/32")
+    assert code == 2, output
+    assert "exposeSourceRanges" in output and "kserveDomain" in output
+    assert "awsApiAccessCidrs" not in output.split("invalid")[1]
+    assert "pulumi up refuses placeholders" in output and "Traceback" not in output
+    assert fake.calls == []

@@ -377,7 +377,7 @@ def test_mlde_route_reaches_the_master_without_a_body_or_time_limit(
     Log follows and streams need the request timeout off (Envoy's default is 15 s)."""
     route = manifest(snapshots["onprem"], "route-mlde")
     assert route["metadata"]["namespace"] == "default"
-    assert route["spec"]["hostnames"] == ["mlde.example.com"]
+    assert route["spec"]["hostnames"] == ["mlde.pdk.internal"]
     (rule,) = route["spec"]["rules"]
     assert rule["backendRefs"] == [{"name": "determined-master-service-pachyderm", "port": 8080}]
     assert rule["timeouts"] == {"request": "0s"}
@@ -389,21 +389,22 @@ def test_mlde_route_reaches_the_master_without_a_body_or_time_limit(
 def test_outputs_give_ready_to_run_commands(snapshots: dict[str, Any], stack: str) -> None:
     exported = snapshots[stack]["outputs"]
     commands = exported[outputs.COMMANDS]
-    assert commands["pachctlConnect"].startswith('pachctl connect "grpcs://mldm.example.com:')
+    domain = resource(snapshots[stack], "wiring-config")["inputs"]["data"]["kserve_domain"]
+    assert commands["pachctlConnect"].startswith(f'pachctl connect "grpcs://mldm.{domain}:')
     assert '--server-cas "$(base64 -w0 pdk-ca.crt)"' in commands["pachctlConnect"]
     assert commands["detLogin"].startswith('DET_MASTER_CERT_FILE=pdk-ca.crt det -m "https://')
     assert "user login admin" in commands["detLogin"]
     assert "--cacert pdk-ca.crt" in commands["predict"]
-    assert '"https://MODEL.models.example.com/v1/models/MODEL:predict"' in commands["predict"]
+    assert f'"https://MODEL.models.{domain}/v1/models/MODEL:predict"' in commands["predict"]
     assert commands["trustCa"] == "pulumi stack output caCertificate > pdk-ca.crt"
-    assert exported[outputs.KSERVE]["hostHeader"] == "MODEL.models.example.com"
+    assert exported[outputs.KSERVE]["hostHeader"] == f"MODEL.models.{domain}"
     assert "det_password" in commands["mldeAdminPassword"]
     if stack == "local":
         assert "nodePort" in commands["predict"] and "nodePort" in commands["pachctlConnect"]
     else:
         assert "loadBalancer.ingress" in commands["predict"]
-        assert exported[outputs.MLDE]["url"] == "https://mlde.example.com"
-        assert exported[outputs.MLDM]["url"] == "grpcs://mldm.example.com:443"
+        assert exported[outputs.MLDE]["url"] == f"https://mlde.{domain}"
+        assert exported[outputs.MLDM]["url"] == f"grpcs://mldm.{domain}:443"
 
 
 def test_models_web_app_is_optional_read_only_and_schema_valid(

@@ -57,7 +57,7 @@ def test_long_diffs_fold_and_cells_stay_table_safe() -> None:
     assert "<summary>Added (16)</summary>" in text
     assert "<summary><code>big</code> (<code>t</code>): 10 properties</summary>" in text
     assert "| `inputs.pipe` | — | `a\\|b'c' d` |" in text
-    assert text.startswith("### `a`: 16 to add, 1 to change, 0 to remove\n")
+    assert text.startswith("### `a`: 16 to add, 1 to change, 0 to replace, 0 to remove\n")
 
 
 def test_late_differences_in_long_values_are_visible() -> None:
@@ -86,7 +86,7 @@ def test_comment_has_one_marker_and_a_section_per_stack() -> None:
     assert changed
     assert text.count(review.COMMENT_MARKER) == 1 and text.startswith(review.COMMENT_MARKER)
     assert "## Offline plan diff against `origin/main`" in text
-    assert "### `grows`: 1 to add, 0 to change, 0 to remove" in text
+    assert "### `grows`: 1 to add, 0 to change, 0 to replace, 0 to remove" in text
     assert "No changes: `same`." in text and "### `same`" not in text
     quiet, changed = review.review_comment(
         "main", lambda stack, ref: plans[stack], lambda stack: plans[stack], stacks=["same"]
@@ -136,4 +136,4 @@ def test_diff_against_a_ref_without_a_stack_writes_the_whole_comment(monkeypatch
     assert result.exit_code == 1
     assert result.output.startswith(review.COMMENT_MARKER)
     for stack in ("aws", "local", "onprem"):
-        assert f"### `{stack}`: 1 to add, 0 to change, 0 to remove" in result.output
+        assert f"### `{stack}`: 1 to add, 0 to change, 0 to replace, 0 to remove" in result.output

@@ -63,6 +63,9 @@ CASES: dict[str, tuple[str, bool]] = {
     "integer two": (_local(mldeMaxSlotsPerPod="two"), True),
     "value outside the allowed set": (_local(exposeServiceType="Ingress"), True),
     "unknown key": (_local(gpuEnabeld="false"), True),
+    # The CLI reads a key without a namespace as the project's (and rewrites it so on save):
+    # accepted by both, as pdk-deployer:target.
+    "key without the project namespace": (_local().replace(f"  {_P}:target:", "  target:"), False),
     # (Accepted texts such as +2 are checked value by value below, without a full preview each.)
 }
 
@@ -117,6 +120,29 @@ def test_pdk_plan_and_the_real_cli_give_the_same_verdict(
     assert offline is refused, f"pdk plan {'refused' if offline else 'accepted'} it"
     output = (real.stdout + real.stderr)[-1500:]
     assert (real.returncode != 0) is refused, f"the real CLI exited {real.returncode}:\n{output}"
+
+
+def test_placeholders_warn_in_the_real_preview_and_stop_the_real_up(
+    project: tuple[Path, str],
+) -> None:
+    """The real engine: `pulumi preview` shows the placeholder as a warning and goes on; the
+    update of `pulumi up` refuses it before registering anything but the stack itself."""
+    import json
+
+    work, salt = project
+    _write(work, salt, _local(kserveDomain="example.com"))
+    preview = pulumi(work, "preview", "--stack", STACK, timeout=300)
+    shown = " ".join((preview.stdout + preview.stderr).split())
+    assert preview.returncode == 0, shown[-1500:]
+    assert "example.com is a name reserved for documentation" in shown
+    assert "pulumi up refuses placeholders" in shown
+    up = pulumi(work, "up", "--yes", "--skip-preview", "--stack", STACK, timeout=300)
+    said = " ".join((up.stdout + up.stderr).split())
+    assert up.returncode != 0, said[-1500:]
+    assert "pdk-deployer:kserveDomain = 'example.com'" in said and "Traceback" not in said
+    exported = pulumi(work, "stack", "export", "--stack", STACK).check()
+    resources = json.loads(exported.stdout)["deployment"].get("resources") or []
+    assert {r["type"] for r in resources} <= {"pulumi:pulumi:Stack"}
 
 
 SCALARS = [

@@ -46,7 +46,7 @@ def test_runtime_config_reads_the_project_namespace_only(pulumi_env: Any) -> Non
 
 
 def test_bad_config_stops_the_program_before_any_registration(pulumi_env: Any) -> None:
-    pulumi_env({"target": "existing", "sharedFsType": "nfs"})
+    pulumi_env({"target": "existing", "sharedFsType": "nfs", "kserveDomain": "pdk.test"})
     monitor = engine.use_mock_engine("ci")
     with pytest.raises(pulumi.RunError) as caught:
         _sync_await(run_pulumi_func(run))
@@ -56,11 +56,37 @@ def test_bad_config_stops_the_program_before_any_registration(pulumi_env: Any) -
 
 
 def test_good_config_registers_the_stack(pulumi_env: Any) -> None:
-    pulumi_env({"target": "existing", "gpuEnabled": "false"})
+    pulumi_env({"target": "existing", "gpuEnabled": "false", "kserveDomain": "pdk.test"})
     monitor = engine.use_mock_engine("ci")
     _sync_await(run_pulumi_func(run))
     types = {record.type for record in monitor.recorded.values()}
     assert "kubernetes:apps/v1:StatefulSet" in types
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "update"])
+def test_placeholders_warn_in_a_preview_and_stop_the_update(
+    pulumi_env: Any, monkeypatch: pytest.MonkeyPatch, dry_run: bool
+) -> None:
+    """A documentation range and the example.com default: `pulumi preview` warns, the update of
+    `pulumi up` stops before anything is registered. The seam: the mock engine's dry-run flag
+    (tests/test_rig_placeholders.py runs the real CLI)."""
+    said: list[str] = []
+    monkeypatch.setattr(pulumi, "warn", said.append)
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: dry_run)
+    pulumi_env({"target": "existing", "gpuEnabled": "false", "exposeSourceRanges": "192.0.2.0/24"})
+    monitor = engine.use_mock_engine("ci")
+    if dry_run:
+        _sync_await(run_pulumi_func(run))
+        assert sum("pulumi up refuses placeholders" in message for message in said) == 2
+        assert monitor.recorded
+        return
+    with pytest.raises(pulumi.RunError) as caught:
+        _sync_await(run_pulumi_func(run))
+    message = str(caught.value)
+    assert "2 configuration problems" in message
+    assert "exposeSourceRanges" in message and "192.0.2.0/24 (RFC 5737)" in message
+    assert "kserveDomain = 'example.com'" in message
+    assert monitor.recorded == {}
 
 
 def test_kubeconfig_reaches_the_provider_as_a_secret() -> None:
@@ -82,7 +108,14 @@ def test_warnings_reach_pulumi_as_warnings(
     """`pulumi up` shows the config's warnings as Pulumi warnings (the seam: pulumi.warn)."""
     said: list[str] = []
     monkeypatch.setattr(pulumi, "warn", said.append)
-    pulumi_env({"target": "existing", "gpuEnabled": "false", "exposeSourceRanges": "0.0.0.0/0"})
+    pulumi_env(
+        {
+            "target": "existing",
+            "gpuEnabled": "false",
+            "exposeSourceRanges": "0.0.0.0/0",
+            "kserveDomain": "pdk.test",
+        }
+    )
     engine.use_mock_engine("ci")
     _sync_await(run_pulumi_func(run))
     assert any("0.0.0.0/0 lets anyone on the internet" in message for message in said)

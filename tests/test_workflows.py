@@ -72,6 +72,7 @@ def test_throwaway_cluster_runs_up_verify_down_with_down_always() -> None:
     assert "workflow_dispatch" in on
     job = document["jobs"]["cluster"]
     assert "ci:cluster" in job["if"] and "workflow_dispatch" in job["if"]
+    assert job["timeout-minutes"] <= 4 * 60  # the default TTL: reap never races a live job
     by_name = {step.get("name"): step for step in job["steps"]}
     order = [step.get("name") for step in job["steps"]]
     assert order.index("up") < order.index("verify") < order.index("down")
@@ -91,6 +92,86 @@ def test_throwaway_cluster_runs_up_verify_down_with_down_always() -> None:
     assert "role-to-assume: ${{ secrets.AWS_CI_ROLE_ARN }}" in text
     assert "workload_identity_provider: ${{ secrets.GCP_WORKLOAD_IDENTITY_PROVIDER }}" in text
     assert document["concurrency"]["cancel-in-progress"] is False
+
+
+def _expression(condition: str, **event: Any) -> bool:
+    """The job's `if:` evaluated for one event: GitHub's expression language reduced to what
+    this condition uses (==, &&, ||, contains(list, value), parentheses), by rewriting it to
+    Python over the event's fields."""
+    text = " ".join(condition.split())
+    text = re.sub(
+        r"contains\(github\.event\.pull_request\.labels\.\*\.name, '([^']+)'\)",
+        r"('\1' in labels)",
+        text,
+    )
+    text = text.replace("&&", " and ").replace("||", " or ")
+    text = text.replace("github.event_name", "event_name").replace("github.event.action", "action")
+    text = text.replace("github.event.label.name", "label")
+    return bool(eval(text, {}, {"labels": [], "label": None, "action": None, **event}))
+
+
+def test_only_the_cluster_label_starts_a_cluster() -> None:
+    """A PR that already carries `ci:cluster` must not start another full cluster when any other
+    label is added; pushes to it re-test; the label event itself starts one."""
+    condition = load("throwaway-cluster.yml")["jobs"]["cluster"]["if"]
+    pr = {"event_name": "pull_request"}
+    assert _expression(condition, **pr, action="labeled", label="ci:cluster", labels=["ci:cluster"])
+    assert not _expression(
+        condition, **pr, action="labeled", label="docs", labels=["ci:cluster", "docs"]
+    )
+    assert not _expression(condition, **pr, action="labeled", label="docs", labels=["docs"])
+    assert _expression(condition, **pr, action="synchronize", labels=["ci:cluster"])
+    assert not _expression(condition, **pr, action="synchronize", labels=["docs"])
+    assert _expression(condition, event_name="workflow_dispatch")
+
+
+def test_the_runner_gets_the_kubeconfig_before_it_needs_kubectl() -> None:
+    """resolveHosts and the commands output run kubectl; the runner has no kubeconfig until the
+    step writes the stack's secret output to a private file and exports KUBECONFIG."""
+    job = load("throwaway-cluster.yml")["jobs"]["cluster"]
+    names = [step.get("name") for step in job["steps"]]
+    kube = next(
+        step for step in job["steps"] if "kubeconfig --show-secrets" in str(step.get("run"))
+    )
+    assert (
+        "umask 077" in kube["run"]
+        and 'KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"' in (kube["run"])
+    )
+    first_kubectl = min(
+        i
+        for i, step in enumerate(job["steps"])
+        if "resolveHosts" in str(step.get("run")) or "verify" in str(step.get("run"))
+    )
+    assert names.index("up") < names.index(kube["name"]) < first_kubectl
+
+
+def test_the_aws_session_outlasts_the_job_and_its_limit_is_documented() -> None:
+    job = load("throwaway-cluster.yml")["jobs"]["cluster"]
+    aws = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    seconds = int(aws["with"]["role-duration-seconds"])
+    assert seconds >= job["timeout-minutes"] * 60  # `down` must not outlive the credentials
+    assert seconds <= 43200  # the most AWS allows
+    readme = (WORKFLOWS.parents[1] / "README.md").read_text()
+    assert f"--max-session-duration {seconds}" in readme
+
+
+def test_the_workflow_overrides_every_placeholder_of_its_templates() -> None:
+    """`ci up` refuses placeholders: the up step must set each key the aws and gcp templates
+    leave at a documentation value (tests/test_placeholders.py lists them)."""
+    from infra.config.load import load_config
+    from infra.plan.stackfiles import read_stack
+
+    run = next(
+        s["run"]
+        for s in load("throwaway-cluster.yml")["jobs"]["cluster"]["steps"]
+        if s.get("name") == "up"
+    )
+    for template in ("aws", "gcp"):
+        raw, secret = read_stack(template)
+        placeholders = {w.key for w in load_config(template, raw, secret).warnings if w.placeholder}
+        assert placeholders
+        for key in placeholders:
+            assert f'"{key}=' in run, (template, key)
 
 
 def test_reap_is_scheduled_capped_and_one_at_a_time() -> None:

@@ -10,6 +10,7 @@ target's section, skipping any that would read a value that failed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from infra.config.problems import MISSING, ConfigError, Problem, rm_fix, set_fix
 from infra.config.rules import RuleContext, partial, run_rules
 from infra.config.stack import SHARED_RULES, StackConfig
 from infra.config.types import OFFLINE_SECRET, PROJECT, ConfigObject
+from infra.placeholders import placeholder_problems
 from infra.targets import TARGETS
 
 Path = tuple[str, ...]
@@ -126,11 +128,14 @@ def load_config(
     stack: str,
     raw: Mapping[str, Any],
     secret_keys: frozenset[str] = frozenset(),
+    deploying: bool = False,
 ) -> StackConfig:
     """Validates a stack's raw config (flat keys without the project namespace).
 
     Raises ``ConfigError`` listing every problem. ``secret_keys`` names the keys Pulumi holds
-    encrypted; a key that must be secret and is not is a problem of its own.
+    encrypted; a key that must be secret and is not is a problem of its own. ``deploying``
+    (the update of ``pulumi up``, not a preview or the offline plan) makes placeholder values
+    errors instead of warnings.
     """
     # Pulumi hands the program every key declared with a default in Pulumi.yaml, set or not.
     # A value equal to its default is treated as unset, so target-only and would-be-ignored
@@ -187,6 +192,12 @@ def load_config(
     problems += run_rules(SHARED_RULES, context)
     if active is not None:
         problems += run_rules(active.section.rules, context)
+    problems += placeholder_problems(context, KEYS.values(), active.name if active else None)
+    if deploying:
+        problems = [
+            dataclasses.replace(problem, severity="error") if problem.placeholder else problem
+            for problem in problems
+        ]
     if any(problem.severity == "error" for problem in problems):
         raise ConfigError(stack, [problem for problem in problems if problem.severity == "error"])
     warnings = tuple(problem for problem in problems if problem.severity == "warning")

@@ -25,6 +25,9 @@ class Problem:
     fix: str = ""
     severity: Literal["error", "warning"] = "error"
     """Errors stop the stack; warnings name an allowed but risky setting and go on."""
+    placeholder: bool = False
+    """A documentation value standing in for the user's own (``infra.placeholders``): a
+    warning offline and in previews, an error when ``pulumi up`` deploys."""
 
     def render(self) -> str:
         shown = "(not set)" if self.value is MISSING else repr(self.value)
@@ -32,7 +35,7 @@ class Problem:
         full_key = self.key if ":" in self.key else f"{PROJECT}:{self.key}"
         text = f"{full_key} = {shown}: {self.reason}."
         if self.allowed:
-            label = "Allowed" if self.severity == "error" else "Safer"
+            label = "Allowed" if self.severity == "error" or self.placeholder else "Safer"
             text += f" {label}: {self.allowed}."
         if self.fix:
             text += f" Fix: {self.fix}."

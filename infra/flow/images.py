@@ -149,10 +149,11 @@ class FlowImagesArgs:
 
 
 def _context_location(root: Path) -> str:
-    """The context as Pulumi sees it: relative to the program's folder (where ``pulumi up``
-    runs it) when inside it, so plans do not depend on where the checkout lives."""
-    root, cwd = root.resolve(), Path.cwd().resolve()
-    return root.relative_to(cwd).as_posix() if root.is_relative_to(cwd) else str(root)
+    """The context as Pulumi sees it: relative to the project's folder (where ``pulumi up``
+    runs the program, and where docker-build resolves a relative path) when inside it, so
+    plans depend neither on where the checkout lives nor on the folder `pdk` runs from."""
+    root, project = root.resolve(), REPO_ROOT.resolve()
+    return root.relative_to(project).as_posix() if root.is_relative_to(project) else str(root)
 
 
 def _image_ref(registry: str, repository: str, tag: str) -> str:

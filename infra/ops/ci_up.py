@@ -67,7 +67,7 @@ def template_config(
         raise OpsError(f"unknown template: {error}") from None
     forced = {**(overrides or {}), "ephemeral": "true", "deploymentId": name}
     try:
-        load_config(name, {**raw, **forced}, secret_keys)
+        load_config(name, {**raw, **forced}, secret_keys, deploying=True)
     except ConfigError as error:
         raise OpsError(
             f"the new stack's config (template '{template}' plus --set) is invalid:\n"

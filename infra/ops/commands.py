@@ -138,6 +138,9 @@ def ci_down_command(
     from infra.ops import ci_down
 
     with _errors():
+        if report is not None and not report.parent.is_dir():
+            # Checked before anything is destroyed: a typo here must not cost the report.
+            raise OpsError(f"--report {report}: {report.parent} is not a folder; create it first")
         result = ci_down.ci_down(stack, _console(), force=force, report_path=report)
     raise typer.Exit(result.exit_code)
 

@@ -1,8 +1,11 @@
 """`pdk graph`: the resource graph as DOT, Mermaid, SVG or PNG.
 
 Components become nested clusters, the critical path is drawn in red, provider edges dotted and
-scheduling edges (a workload waiting for the first nodes) dashed. SVG and PNG come from
-Graphviz's ``dot`` (Debian package ``graphviz``); DOT and Mermaid text need nothing.
+scheduling edges (a workload waiting for the first nodes) dashed; a legend says so. Two views:
+``resources`` (every resource) and ``components`` (each top-level component is one box holding
+only its resources on the critical path and one "N more" node for the rest), which stays
+readable at page width. SVG and PNG come from Graphviz's ``dot`` (Debian package ``graphviz``);
+DOT and Mermaid text need nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import re
 import shutil
 import subprocess
 
-from infra.ops.graph import CriticalPath, Edge, ResourceGraph
+from infra.ops.graph import CriticalPath, Edge, EdgeKind, Node, ResourceGraph
 
 FORMATS = ("svg", "png", "dot", "mermaid")
+VIEWS = ("resources", "components")
 CRITICAL = "#c62828"
+LEGEND = "cluster_legend"
 
 
 class GraphvizMissing(Exception):
@@ -29,7 +34,10 @@ def short_type(token: str) -> str:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT string; a newline in ``text`` becomes DOT's centred line break ``\\n`` (escaping
+    the backslash of a pre-written ``\\n`` instead drew it literally in every label)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n") + '"'
 
 
 def _critical_edges(path: CriticalPath) -> set[tuple[str, str]]:
@@ -39,11 +47,15 @@ def _critical_edges(path: CriticalPath) -> set[tuple[str, str]]:
 def drawn_edges(graph: ResourceGraph, path: CriticalPath) -> list[Edge]:
     """The transitive reduction of the graph, plus the critical path's own edges: an edge
     ``a -> c`` is left out of the picture when ``a -> b -> ... -> c`` already shows the wait.
-    Pictures stay readable and ``dot`` stays fast; the estimate uses every edge."""
+    Pictures stay readable and ``dot`` stays fast; the estimate uses every edge. A graph with
+    a cycle (possible once resources are merged into "N more" nodes) is drawn unreduced."""
     successors: dict[str, set[str]] = {name: set() for name in graph.nodes}
     for edge in graph.edges:
         successors[edge.before].add(edge.after)
-    order = graph.topological_order()
+    try:
+        order = graph.topological_order()
+    except ValueError:
+        return list(graph.edges)
     reach: dict[str, set[str]] = {}
     for name in reversed(order):
         reached: set[str] = set()
@@ -69,19 +81,30 @@ def _edge_style(edge: Edge, critical: bool) -> str:
     return f"style={styles[edge.kind]}{color}"
 
 
-def to_dot(graph: ResourceGraph, path: CriticalPath, durations: dict[str, float]) -> str:
+def to_dot(
+    graph: ResourceGraph,
+    path: CriticalPath,
+    durations: dict[str, float],
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    rankdir: str = "LR",
+) -> str:
+    """DOT text; ``labels`` replaces a node's second line (the components view's "N more");
+    ``rankdir`` TB stacks the critical path downwards (the summary, at page width)."""
     chain = set(path.chain)
     on_path = _critical_edges(path)
+    heading = title or f"stack {graph.stack}: critical path {_minutes(path.total)}"
     lines = [
         f"digraph {_quote('pdk-' + graph.stack)} {{",
-        "  rankdir=LR; compound=true; newrank=true; nodesep=0.15; ranksep=0.5;",
+        f"  rankdir={rankdir}; compound=true; newrank=true; nodesep=0.15; ranksep=0.5;",
         '  graph [fontname="Helvetica", fontsize=11, style=rounded, color="#b0bec5"];',
         '  node [shape=box, style="rounded,filled", fillcolor="#eceff1", color="#78909c", '
         'fontname="Helvetica", fontsize=9];',
         "  edge [arrowsize=0.6];",
-        f"  label={_quote(f'stack {graph.stack}: critical path {_minutes(path.total)}')};",
+        f"  label={_quote(heading)};",
         "  labelloc=t;",
     ]
+    lines.extend(_legend())
     # Nested clusters: group -> its member nodes and sub-groups.
     members: dict[tuple[str, ...], list[str]] = {}
     for name, node in sorted(graph.nodes.items()):
@@ -91,7 +114,10 @@ def to_dot(graph: ResourceGraph, path: CriticalPath, durations: dict[str, float]
     def emit(prefix: tuple[str, ...], indent: str) -> None:
         for name in members.get(prefix, []):
             node = graph.nodes[name]
-            label = f"{name}\\n{short_type(node.type)} · {_minutes(durations.get(name, 0))}"
+            second = (labels or {}).get(name) or (
+                f"{short_type(node.type)} · {_minutes(durations.get(name, 0))}"
+            )
+            label = f"{name}\n{second}"
             extra = (
                 f', fillcolor="#ffebee", color="{CRITICAL}", penwidth=2' if name in chain else ""
             )
@@ -113,6 +139,77 @@ def to_dot(graph: ResourceGraph, path: CriticalPath, durations: dict[str, float]
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _legend() -> list[str]:
+    """A small cluster that names what colours and line styles mean."""
+    node = '[shape=box, style="rounded,filled", fillcolor="#eceff1", fontsize=8]'
+    lines = [
+        f"  subgraph {LEGEND} {{",
+        '    label="legend"; fontsize=9; color="#cfd8dc";',
+        f'    "legend: critical" [label="on the critical path", fillcolor="#ffebee", '
+        f'color="{CRITICAL}", penwidth=2, shape=box, style="rounded,filled", fontsize=8];',
+    ]
+    kinds: tuple[tuple[EdgeKind, str], ...] = (
+        ("dependency", "waits for (Pulumi dependency)"),
+        ("provider", "uses the provider of"),
+        ("scheduling", "pods wait for the first nodes"),
+    )
+    for kind, meaning in kinds:
+        lines.append(f'    "legend: {kind} a" [label="", width=0.2, height=0.2] {node};')
+        lines.append(f'    "legend: {kind} b" [label={_quote(meaning)}] {node};')
+        style = _edge_style(Edge("a", "b", kind), critical=False)
+        lines.append(f'    "legend: {kind} a" -> "legend: {kind} b" [{style}];')
+    lines.append("  }")
+    return lines
+
+
+def components_view(
+    graph: ResourceGraph, path: CriticalPath
+) -> tuple[ResourceGraph, CriticalPath, dict[str, str]]:
+    """The summarised graph: resources on the critical path stay as they are, every other
+    resource merges into one "<component>: N more" node of its top-level component (ungrouped
+    ones into "stack: N more"); edges between merged nodes are kept once. Returns the graph,
+    the same critical path and the merged nodes' labels."""
+    chain = set(path.chain)
+
+    def merged(name: str) -> str:
+        groups = graph.nodes[name].groups
+        return f"{groups[0] if groups else 'stack'}: more"
+
+    show = {name: name if name in chain else merged(name) for name in graph.nodes}
+    counts: dict[str, int] = {}
+    for name, shown in show.items():
+        if shown != name:
+            counts[shown] = counts.get(shown, 0) + 1
+    nodes: dict[str, Node] = {}
+    for name, node in graph.nodes.items():
+        shown = show[name]
+        if shown == name:
+            nodes[name] = Node(name, node.type, node.groups[:1])
+        elif shown not in nodes:
+            nodes[shown] = Node(shown, "", node.groups[:1])
+    edges = {
+        Edge(show[e.before], show[e.after], e.kind)
+        for e in graph.edges
+        if show[e.before] != show[e.after]
+    }
+    # One edge per pair: a Pulumi dependency outranks a provider or scheduling wait.
+    rank = {"dependency": 0, "provider": 1, "scheduling": 2}
+    best: dict[tuple[str, str], Edge] = {}
+    for edge in sorted(edges, key=lambda e: rank[e.kind]):
+        best.setdefault((edge.before, edge.after), edge)
+    summary = ResourceGraph(
+        stack=graph.stack,
+        nodes=nodes,
+        edges=sorted(best.values(), key=lambda e: (e.before, e.after, e.kind)),
+        group_types=graph.group_types,
+    )
+    labels = {
+        shown: f"{count} more resource{'s' if count != 1 else ''} (off the critical path)"
+        for shown, count in counts.items()
+    }
+    return summary, path, labels
 
 
 def _group_prefixes(graph: ResourceGraph) -> list[tuple[str, ...]]:
@@ -137,7 +234,8 @@ def to_mermaid(graph: ResourceGraph, path: CriticalPath) -> str:
 
     def emit(prefix: tuple[str, ...], indent: str) -> None:
         for name in members.get(prefix, []):
-            label = f"{name}<br/>{short_type(graph.nodes[name].type)}"
+            kind = short_type(graph.nodes[name].type) if graph.nodes[name].type else "more"
+            label = f"{name}<br/>{kind}"
             lines.append(f'{indent}{_mermaid_id(name)}["{label}"]')
         for child in prefixes:
             if len(child) == len(prefix) + 1 and child[: len(prefix)] == prefix:

@@ -13,10 +13,14 @@ def violations(snapshot: Mapping[str, Any]) -> list[Violation]:
     return evaluate(from_snapshot(snapshot))
 
 
-def render_violations(console: Any, snapshot: Mapping[str, Any]) -> None:
+def render_violations(console: Any, snapshot: Mapping[str, Any], quiet: bool = False) -> None:
+    """The report; ``quiet`` says nothing when there is nothing to say (``plan --json``)."""
     found = violations(snapshot)
     if not found:
-        console.print(f"Policy pack (policy/): {len(RULES)} rules, no violations.", highlight=False)
+        if not quiet:
+            console.print(
+                f"Policy pack (policy/): {len(RULES)} rules, no violations.", highlight=False
+            )
         return
     console.print(
         f"[bold red]Policy pack (policy/): {len(found)} violations[/] "

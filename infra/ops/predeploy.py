@@ -289,6 +289,14 @@ def register(app: typer.Typer) -> None:
                 help="svg, png, dot or mermaid (default: from -o, else dot to stdout).",
             ),
         ] = None,
+        view: Annotated[
+            str,
+            typer.Option(
+                "--view",
+                help="resources (every resource) or components (one box per component: its "
+                "critical-path resources and how many more; readable at page width).",
+            ),
+        ] = "resources",
     ) -> None:
         """The resource graph: components as clusters, the critical path in red."""
         from infra.ops import picture
@@ -307,16 +315,30 @@ def register(app: typer.Typer) -> None:
                 f"unknown graph format {chosen or output}: use -f with one of "
                 f"{', '.join(picture.FORMATS)} (or an -o suffix .svg, .png, .dot, .mmd)"
             )
+        if view not in picture.VIEWS:
+            raise _fail(f"unknown view {view!r}: use --view with one of {', '.join(picture.VIEWS)}")
+        if output is not None and not output.parent.is_dir():
+            raise _fail(f"{output.parent} is not a folder: create it first, or choose another -o")
         started = time.perf_counter()
         planned = plan_stack(stack)
         graph_, estimated = time_estimate(planned)
         typical = {name: d.typical for name, d in estimated.durations.items()}
-        dot_text = picture.to_dot(graph_, estimated.path, typical)
+        resources = len(graph_.nodes)
+        drawn, labels, title, rankdir = graph_, None, "", "LR"
+        if view == "components":
+            drawn, _, labels = picture.components_view(graph_, estimated.path)
+            top = {node.groups[0] for node in graph_.nodes.values() if node.groups}
+            title = (
+                f"stack {graph_.stack}: {resources} resources in {len(top)} components; "
+                f"critical path {_clock(estimated.path.total)} (in red)"
+            )
+            rankdir = "TB"
+        dot_text = picture.to_dot(drawn, estimated.path, typical, labels, title, rankdir)
         data: bytes
         if chosen == "dot":
             data = dot_text.encode()
         elif chosen == "mermaid":
-            data = picture.to_mermaid(graph_, estimated.path).encode()
+            data = picture.to_mermaid(drawn, estimated.path).encode()
         else:
             try:
                 data = picture.render(dot_text, chosen)
@@ -329,8 +351,8 @@ def register(app: typer.Typer) -> None:
             return
         output.write_bytes(data)
         err.print(
-            f"{output}: {len(graph_.nodes)} resources, {len(graph_.edges)} edges, critical path "
-            f"{_clock(estimated.path.total)} ({time.perf_counter() - started:.1f} s)",
+            f"{output}: {view} view of {resources} resources, {len(graph_.edges)} edges, "
+            f"critical path {_clock(estimated.path.total)} ({time.perf_counter() - started:.1f} s)",
             highlight=False,
         )
 
@@ -359,19 +381,23 @@ def register(app: typer.Typer) -> None:
             MissingCredentials,
             PreflightContext,
             exit_code,
+            placeholder_checks,
             render,
             run_checks,
         )
 
         planned = plan_stack(stack)
+        placeholders = placeholder_checks(stack)
         if planned.ops.preflight is None:
             raise _fail(f"the {planned.target} target has no preflight checks yet")
         context = PreflightContext(
             stack, planned.resources, account, kubeconfig=kubeconfig, nfs_job=nfs_job
         )
         try:
-            results = run_checks(planned.ops.preflight(context))
+            results = placeholders + run_checks(planned.ops.preflight(context))
         except MissingCredentials as error:
+            if any(check.status == "fail" for check in placeholders):
+                render(out, stack, placeholders)
             raise _fail(str(error)) from None
         render(out, stack, results)
         raise typer.Exit(exit_code(results))

@@ -47,6 +47,22 @@ class PreflightContext:
         return [r for r in self.resources if r["type"] == token]
 
 
+def placeholder_checks(stack: str) -> list[Check]:
+    """One failed check per key still holding a documentation value (``infra.placeholders``):
+    `pulumi up` would refuse it, so preflight says so before any account is asked."""
+    from infra.config.load import load_config
+    from infra.plan.stackfiles import read_stack
+
+    raw, secret = read_stack(stack)
+    config = load_config(stack, raw, secret)
+    found = [
+        Check(f"placeholder {w.key}", "fail", w.reason, w.fix)
+        for w in config.warnings
+        if w.placeholder
+    ]
+    return found or [Check("placeholders", "pass", "no documentation values in the config")]
+
+
 def run_checks(checks: Iterable[Check]) -> list[Check]:
     """Runs the (lazy) checks in order; one check's failure does not stop the others."""
     return list(checks)

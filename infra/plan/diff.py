@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.plan.replacements import data_at_risk, triggers
+
 _MISSING: Any = object()
 
 
@@ -22,6 +24,26 @@ class ResourceChange:
     type: str
     name: str
     changes: list[Change]
+    replaced_by: list[str] = field(default_factory=list)
+    """The changed paths that make the provider replace the resource (delete, then create;
+    ``infra.plan.replacements``); empty for an update in place."""
+
+    @property
+    def replaced(self) -> bool:
+        return bool(self.replaced_by)
+
+    @property
+    def at_risk(self) -> str | None:
+        """What a replacement loses, when the resource holds data."""
+        return data_at_risk(self.type) if self.replaced else None
+
+
+def replacement_triggers(resource_type: str, changes: list[Change]) -> list[str]:
+    """The changed paths that replace the resource: a new parent gives it a new URN (Pulumi
+    deletes the old one), and the type's force-new inputs."""
+    inputs = [c.path.removeprefix("inputs.") for c in changes if c.path.startswith("inputs.")]
+    parent = ["parent"] if any(c.path == "parent" for c in changes) else []
+    return parent + [f"inputs.{path}" for path in triggers(resource_type, inputs)]
 
 
 IDENTITY_LABELS = ("pdk-deployer/stack", "pdk-deployer/deployment-id")
@@ -65,16 +87,41 @@ class PlanDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.outputs)
 
+    @property
+    def replaced(self) -> list[ResourceChange]:
+        return [change for change in self.changed if change.replaced]
+
+    @property
+    def updated(self) -> list[ResourceChange]:
+        return [change for change in self.changed if not change.replaced]
+
+    def data_loss(self) -> list[tuple[str, str, str, str]]:
+        """(verb, type, name, what is lost) for every resource holding data that the change
+        deletes or replaces: what a reviewer must see first."""
+        lost = [
+            ("delete", str(r["type"]), str(r["name"]), what)
+            for r in self.removed
+            if (what := data_at_risk(str(r["type"])))
+        ]
+        lost += [("replace", c.type, c.name, c.at_risk) for c in self.changed if c.at_risk]
+        return lost
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "left": self.left,
             "right": self.right,
             "added": [{"type": r["type"], "name": r["name"]} for r in self.added],
             "removed": [{"type": r["type"], "name": r["name"]} for r in self.removed],
+            "dataLoss": [
+                {"action": verb, "type": typ, "name": name, "loses": what}
+                for verb, typ, name, what in self.data_loss()
+            ],
             "changed": [
                 {
                     "type": c.type,
                     "name": c.name,
+                    "action": "replace" if c.replaced else "update",
+                    "replacedBy": c.replaced_by,
                     "changes": [
                         {"path": x.path, "before": x.before, "after": x.after} for x in c.changes
                     ],
@@ -153,6 +200,13 @@ def diff_snapshots(
             result.hidden += len(changes) - len(kept)
             changes = kept
         if changes:
-            result.changed.append(ResourceChange(type=key[0], name=key[1], changes=changes))
+            result.changed.append(
+                ResourceChange(
+                    type=key[0],
+                    name=key[1],
+                    changes=changes,
+                    replaced_by=replacement_triggers(key[0], changes),
+                )
+            )
     result.outputs = _compare(left.get("outputs", {}), right.get("outputs", {}))
     return result

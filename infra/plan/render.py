@@ -156,10 +156,20 @@ def _show(value: Any) -> str:
 
 
 def render_diff(console: Console, diff: PlanDiff) -> None:
+    """Data loss first (stateful resources deleted or replaced), then the counts, additions,
+    deletions, replacements (``+-``, with the inputs that force them) and updates (``~``)."""
     title = Text.assemble((diff.left, "bold"), " -> ", (diff.right, "bold"))
     if diff.empty:
         console.print(Text.assemble(title, ": no differences"))
         return
+    for verb, typ, name, what in diff.data_loss():
+        console.print(
+            Text.assemble(
+                ("DATA LOSS: ", "bold red"),
+                (f"{verb} {_short_type(typ)} {name}", "bold red"),
+                f" loses {what}",
+            )
+        )
     console.print(
         Text.assemble(
             title,
@@ -168,7 +178,9 @@ def render_diff(console: Console, diff: PlanDiff) -> None:
             ", ",
             (f"-{len(diff.removed)} removed", "red"),
             ", ",
-            (f"~{len(diff.changed)} changed", "yellow"),
+            (f"+-{len(diff.replaced)} replaced", "magenta"),
+            ", ",
+            (f"~{len(diff.updated)} changed", "yellow"),
             f", {len(diff.outputs)} output changes",
         )
     )
@@ -186,7 +198,17 @@ def render_diff(console: Console, diff: PlanDiff) -> None:
                 style="red",
             )
         )
-    for change in diff.changed:
+    for change in diff.replaced:
+        console.print(
+            Text(
+                f"+- {_short_type(change.type)} {change.name}  (replace: deleted and created "
+                f"again, because of {', '.join(change.replaced_by)})",
+                style="magenta",
+            )
+        )
+        for item in change.changes:
+            console.print(Text(f"    {item.path}: {_change(item.before, item.after)}"))
+    for change in diff.updated:
         console.print(Text(f"~ {_short_type(change.type)} {change.name}", style="yellow"))
         for item in change.changes:
             console.print(Text(f"    {item.path}: {_change(item.before, item.after)}"))

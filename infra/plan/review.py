@@ -118,25 +118,42 @@ def _changes_table(changes: list[Change]) -> list[str]:
 def render_markdown(diff: PlanDiff, stack: str) -> str:
     """One stack's section. ``stack`` is the name shown (``diff.left``/``right`` carry refs)."""
     counts = (
-        f"{len(diff.added)} to add, {len(diff.changed)} to change, {len(diff.removed)} to remove"
+        f"{len(diff.added)} to add, {len(diff.updated)} to change, "
+        f"{len(diff.replaced)} to replace, {len(diff.removed)} to remove"
     )
     if diff.empty:
         return f"### `{stack}`: no changes\n"
     lines = [f"### `{stack}`: {counts}", "", f"`{diff.left}` → `{diff.right}`", ""]
+    lost = diff.data_loss()
+    if lost:
+        # First and never folded: a reviewer must not miss a deleted database.
+        lines += [
+            "> [!CAUTION]",
+            f"> **Data loss**: this change deletes or replaces "
+            f"{_count(len(lost), 'resource that holds', 'resources that hold')} data.",
+            ">",
+            *(f"> - **{verb}** `{name}` (`{typ}`): loses {what}" for verb, typ, name, what in lost),
+            "",
+        ]
     lines += _resource_list("Added", "+", diff.added)
     lines += _resource_list("Removed", "-", diff.removed)
-    if diff.changed:
+    for heading, group in (("Replaced", diff.replaced), ("Changed", diff.updated)):
+        if not group:
+            continue
         changed: list[str] = []
-        for resource in diff.changed:
+        for resource in group:
             count = _count(len(resource.changes), "property", "properties")
             title = f"`{resource.name}` (`{resource.type}`): {count}"
+            if resource.replaced:
+                because = ", ".join(f"`{path}`" for path in resource.replaced_by)
+                title += f"; **replace** (deleted and created again) because of {because}"
             fold = len(resource.changes) > FOLD_PROPERTIES
             changed += ([] if fold else [f"**{title}**", ""]) + _fold(
                 title, _changes_table(resource.changes), fold
             )
             changed.append("")
-        summary = f"Changed ({len(diff.changed)})"
-        folded = len(diff.changed) > FOLD_RESOURCES
+        summary = f"{heading} ({len(group)})"
+        folded = len(group) > FOLD_RESOURCES and heading == "Changed"
         lines += ([] if folded else [f"**{summary}**", ""]) + _fold(summary, changed, folded)
         lines.append("")
     if diff.outputs:

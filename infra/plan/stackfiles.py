@@ -87,7 +87,14 @@ def _config_node(stack: str, root: Path) -> tuple[str, yaml.MappingNode]:
         )
     where = str(path.relative_to(root))
     try:
-        document = yaml.compose(path.read_text())
+        document = yaml.compose(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        # The CLI reads stack files as UTF-8 (yaml.v3 refuses other bytes); a file saved in
+        # another encoding (Latin-1, UTF-16 from some Windows editors) must be re-saved.
+        raise StackFileError(
+            f"{where} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start}); Pulumi reads stack files as UTF-8. Save it as UTF-8."
+        ) from None
     except yaml.YAMLError as error:
         raise StackFileError(f"{where} is not valid YAML: {error}") from None
     if document is None:

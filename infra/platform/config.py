@@ -649,7 +649,8 @@ def acme_needs_a_contact_and_a_domain(ctx: RuleContext[Any]) -> list[Problem]:
             )
         )
     domain = ctx.config.kserve.domain
-    if domain == "example.com" or domain.endswith((".example.com", ".local", ".internal")):
+    private = (".example.com", ".local", ".internal", ".localhost", ".test")
+    if domain == "example.com" or domain.endswith(private):
         problems.append(
             Problem(
                 "kserveDomain",

@@ -19,6 +19,7 @@ from infra import versions
 from infra.config.problems import MISSING, Problem, fail, ignored, rm_fix, set_fix, warning
 from infra.config.rules import RuleContext
 from infra.config.types import Model
+from infra.placeholders import placeholder
 from infra.targets.pools import DiskSize, NodeCount, NodePoolConfig
 from infra.targets.pools import pool_size_problems as _pool_sizes
 from infra.targets.spec import TargetSection
@@ -312,6 +313,33 @@ def project_named(ctx: RuleContext[GcpConfig]) -> list[Problem]:
             set_fix(ctx.stack, "gcpProject", "<project-id>"),
         )
     ]
+
+
+PLACEHOLDER_PROJECTS = frozenset(
+    {
+        "pdk-demo-project",  # the committed stacks/Pulumi.gcp.yaml
+        "my-project",
+        "my-project-id",
+        "your-project",
+        "your-project-id",
+        "project-id",
+        "example-project",
+        "sample-project",
+        "test-project",
+    }
+)
+"""Project ids that guides and this repository write where the user's own belongs."""
+
+
+def project_not_placeholder(ctx: RuleContext[GcpConfig]) -> list[Problem]:
+    """A placeholder project fails at the first API call of `pulumi up` (it is someone else's,
+    or no one's): a warning offline, an error when deploying (``infra.placeholders``)."""
+    project = ctx.section.project
+    if project not in PLACEHOLDER_PROJECTS:
+        return []
+    what = f"{project} is a placeholder project id, not one of yours"
+    allowed = "a project id of yours (gcloud projects list)"
+    return [placeholder(ctx.stack, "gcpProject", project, what, "<project-id>", allowed)]
 
 
 def zone_in_region(ctx: RuleContext[GcpConfig]) -> list[Problem]:
@@ -632,6 +660,7 @@ SECTION = TargetSection(
     model=GcpConfig,
     rules=(
         project_named,
+        project_not_placeholder,
         zone_in_region,
         api_access_named,
         api_open_to_the_internet,
